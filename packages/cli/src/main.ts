@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+/**
+ * The `quire` command: `quire serve` runs a node, `quire replay` replays a
+ * recorded editing trace through running nodes.
+ */
+import { runServe } from './serve-command.js'
+import { runReplayCommand } from '@quire/tools'
+
+const USAGE = `Usage: quire <command> [options]
+
+Commands:
+  serve     start a Quire node (quire serve --help)
+  replay    replay an editing trace through running nodes (quire replay --help)
+`
+
+const main = async (argv: readonly string[]): Promise<number> => {
+  const [command, ...rest] = argv
+  switch (command) {
+    case 'serve':
+      return runServe(rest)
+    case 'replay':
+      return runReplayCommand(rest)
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE)
+      return command === undefined ? 2 : 0
+    default:
+      process.stderr.write(`quire: unknown command '${command}'\n\n${USAGE}`)
+      return 2
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code
+    // Anything still open (a stuck socket) must not keep a finished command alive.
+    setTimeout(() => process.exit(code), 2_000).unref()
+  },
+  (err: unknown) => {
+    process.stderr.write(`quire: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`)
+    process.exit(1)
+  },
+)

@@ -1,0 +1,29 @@
+export { BoundedReader, DecodeError } from './bounded-reader.js'
+export { CloseCode, isRetryableClose, MAX_CLOSE_REASON_BYTES, toCloseReason } from './close-codes.js'
+export {
+  type AwarenessEntry,
+  type ClientMessage,
+  type DecodedClientMessage,
+  type QuireMessage,
+  decodeClientMessage,
+  decodeQuireMessage,
+  encodeAwarenessMessage,
+  encodeAwarenessUpdate,
+  encodeKeepAlive,
+  encodeQueryAwareness,
+  encodeSaved,
+  encodeSyncStep1,
+  encodeSyncStep2,
+  encodeSyncUpdate,
+  isContentMessage,
+  readAwarenessUpdate,
+} from './client-message.js'
+export { DOCUMENT_ID_PATTERN, isDocumentId } from './document-id.js'
+export { MessageType, QuireMessageType, SAVED_ACKS_PARAM, SyncMessageType } from './message-type.js'
+export {
+  MAX_ANY_DEPTH,
+  MAX_CLOCK,
+  type UpdateInspection,
+  type UpdateSummary,
+  inspectUpdateV1,
+} from './update-inspection.js'

@@ -1,0 +1,8 @@
+export {
+  ConfigError,
+  type OptionSpec,
+  resolveServeConfig,
+  SERVE_OPTIONS,
+  type ServeConfig,
+  type ServeOptionName,
+} from './options.js'

@@ -1,0 +1,181 @@
+/**
+ * Every setting of `quire serve`, its default, unit and environment variable,
+ * in one table. `resolveServeConfig` reads flags and the environment once at
+ * start-up, validates everything with zod, reports every problem at once and
+ * returns a frozen object; nothing else in the server reads `process.env`.
+ */
+import { z } from 'zod'
+
+/** One configurable setting: its flag, environment variable and help text. */
+export interface OptionSpec {
+  readonly flag: string
+  readonly env: string
+  readonly help: string
+  readonly kind: 'string' | 'integer'
+}
+
+/** The flags of `quire serve`, in the order `--help` lists them. */
+export const SERVE_OPTIONS = {
+  host: { flag: 'host', env: 'HOST', kind: 'string', help: 'address to listen on (default 127.0.0.1)' },
+  port: { flag: 'port', env: 'PORT', kind: 'integer', help: 'TCP port for HTTP and WebSocket (default 8080)' },
+  dataDir: {
+    flag: 'data-dir',
+    env: 'QUIRE_DATA_DIR',
+    kind: 'string',
+    help: 'folder of the embedded database, used when no database URL is set (default ./data)',
+  },
+  databaseUrl: {
+    flag: 'database-url',
+    env: 'DATABASE_URL',
+    kind: 'string',
+    help: 'PostgreSQL connection string; unset = embedded PostgreSQL (PGlite) in the data dir',
+  },
+  redisUrl: {
+    flag: 'redis-url',
+    env: 'REDIS_URL',
+    kind: 'string',
+    help: 'Redis connection string; unset = single node with an in-process bus',
+  },
+  logLevel: {
+    flag: 'log-level',
+    env: 'LOG_LEVEL',
+    kind: 'string',
+    help: 'fatal, error, warn, info, debug or trace (default info)',
+  },
+  maxMessageBytes: {
+    flag: 'max-message-bytes',
+    env: 'QUIRE_MAX_MESSAGE_BYTES',
+    kind: 'integer',
+    help: 'largest WebSocket message accepted; bigger ones close the socket with 1009 (default 4194304)',
+  },
+  maxPendingUpdateBytes: {
+    flag: 'max-pending-update-bytes',
+    env: 'QUIRE_MAX_PENDING_UPDATE_BYTES',
+    kind: 'integer',
+    help: 'bytes of updates held back per document for missing dependencies (default 1048576)',
+  },
+  pingIntervalMs: {
+    flag: 'ping-interval-ms',
+    env: 'QUIRE_PING_INTERVAL_MS',
+    kind: 'integer',
+    help: 'how often sockets are pinged; one missed pong closes the socket (default 10000)',
+  },
+  roomIdleMs: {
+    flag: 'room-idle-ms',
+    env: 'QUIRE_ROOM_IDLE_MS',
+    kind: 'integer',
+    help: 'grace period before a document with no sockets is unloaded (default 30000)',
+  },
+  loadTimeoutMs: {
+    flag: 'load-timeout-ms',
+    env: 'QUIRE_LOAD_TIMEOUT_MS',
+    kind: 'integer',
+    help: 'how long loading a document may take before its clients are told to retry (default 15000)',
+  },
+  batchDelayMs: {
+    flag: 'batch-delay-ms',
+    env: 'QUIRE_BATCH_DELAY_MS',
+    kind: 'integer',
+    help: 'longest wait before a group commit of updates (default 4)',
+  },
+  batchMaxUpdates: {
+    flag: 'batch-max-updates',
+    env: 'QUIRE_BATCH_MAX_UPDATES',
+    kind: 'integer',
+    help: 'most updates in one group commit (default 512)',
+  },
+  compactAfterUpdates: {
+    flag: 'compact-after-updates',
+    env: 'QUIRE_COMPACT_AFTER_UPDATES',
+    kind: 'integer',
+    help: 'updates since the last checkpoint that trigger a new one (default 1000)',
+  },
+  compactIntervalMs: {
+    flag: 'compact-interval-ms',
+    env: 'QUIRE_COMPACT_INTERVAL_MS',
+    kind: 'integer',
+    help: 'age of the last checkpoint after which any new update triggers one (default 300000)',
+  },
+  shutdownTimeoutMs: {
+    flag: 'shutdown-timeout-ms',
+    env: 'QUIRE_SHUTDOWN_TIMEOUT_MS',
+    kind: 'integer',
+    help: 'longest graceful shutdown before the process exits anyway (default 10000)',
+  },
+} as const satisfies Record<string, OptionSpec>
+
+export type ServeOptionName = keyof typeof SERVE_OPTIONS
+
+const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max)
+
+const connectionUrl = (protocols: readonly string[]) =>
+  z.string().refine(
+    (value) => {
+      try {
+        return protocols.includes(new URL(value).protocol)
+      } catch {
+        return false
+      }
+    },
+    { message: `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` },
+  )
+
+/** Validation of the raw values; defaults live here, once. */
+const serveConfigSchema = z.object({
+  host: z.string().min(1).default('127.0.0.1'),
+  port: integer(0, 65535).default(8080),
+  dataDir: z.string().min(1).default('./data'),
+  databaseUrl: connectionUrl(['postgres:', 'postgresql:']).optional(),
+  redisUrl: connectionUrl(['redis:', 'rediss:']).optional(),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  maxMessageBytes: integer(1024, 256 * 1024 * 1024).default(4 * 1024 * 1024),
+  maxPendingUpdateBytes: integer(0, 256 * 1024 * 1024).default(1024 * 1024),
+  pingIntervalMs: integer(100, 600_000).default(10_000),
+  roomIdleMs: integer(0, 3_600_000).default(30_000),
+  loadTimeoutMs: integer(100, 600_000).default(15_000),
+  batchDelayMs: integer(0, 1000).default(4),
+  batchMaxUpdates: integer(1, 5000).default(512),
+  compactAfterUpdates: integer(1, 10_000_000).default(1000),
+  compactIntervalMs: integer(1000, 86_400_000).default(300_000),
+  shutdownTimeoutMs: integer(100, 600_000).default(10_000),
+})
+
+/** The validated, frozen configuration of one `quire serve` process. */
+export type ServeConfig = Readonly<z.infer<typeof serveConfigSchema>>
+
+/** Raised when flags or environment hold invalid values; lists every problem. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError'
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`)
+  }
+}
+
+/**
+ * Merges flags over environment variables and validates them.
+ * @param flags values given on the command line, by option name
+ * @param env the process environment (injected for tests)
+ * @throws ConfigError listing every invalid value
+ */
+export const resolveServeConfig = (
+  flags: Partial<Record<ServeOptionName, string>>,
+  env: NodeJS.ProcessEnv,
+): ServeConfig => {
+  const raw: Record<string, string> = {}
+  for (const [name, spec] of Object.entries(SERVE_OPTIONS) as [ServeOptionName, OptionSpec][]) {
+    const value = flags[name] ?? env[spec.env]
+    if (value !== undefined && value !== '') raw[name] = value
+  }
+  const parsed = serveConfigSchema.safeParse(raw)
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const name = issue.path[0] as ServeOptionName | undefined
+        const spec = name === undefined ? undefined : SERVE_OPTIONS[name]
+        const label = spec === undefined ? 'config' : `--${spec.flag} (${spec.env})`
+        return `${label}: ${issue.message}`
+      }),
+    )
+  }
+  return Object.freeze(parsed.data)
+}

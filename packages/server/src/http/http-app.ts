@@ -1,0 +1,60 @@
+/**
+ * The Fastify application: health endpoints now; the API and the web app
+ * are added by later layers. Every /api response is `no-store`.
+ */
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  LogController,
+} from 'fastify'
+import type { Logger } from '../log/index.js'
+
+/** What the HTTP layer reports about the node. */
+export interface HealthSource {
+  /** Resolves when the database answers; rejects otherwise. */
+  checkReady(): Promise<void>
+}
+
+/** Creates the HTTP app (not yet listening). */
+export const createHttpApp = (logger: Logger, health: HealthSource): FastifyInstance => {
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    // Per-request lines would double the log volume; failures are logged by the error handler.
+    logController: new LogController({ disableRequestLogging: true }),
+    // A correlation id on every request, echoed back for support.
+    requestIdHeader: false,
+    genReqId: () => crypto.randomUUID(),
+    bodyLimit: 1024 * 1024,
+  })
+
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id)
+    if (request.url.startsWith('/api/') || request.url.startsWith('/healthz') || request.url.startsWith('/readyz')) {
+      reply.header('cache-control', 'no-store')
+    }
+  })
+
+  app.get('/healthz', async () => ({ status: 'ok' }))
+
+  app.get('/readyz', async (request, reply) => {
+    try {
+      await health.checkReady()
+      return { status: 'ready' }
+    } catch (err) {
+      request.log.warn({ err }, 'readiness check failed')
+      return reply.code(503).send({ status: 'unavailable' })
+    }
+  })
+
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    const status = err.statusCode !== undefined && err.statusCode < 500 ? err.statusCode : 500
+    if (status >= 500) request.log.error({ err }, 'request failed')
+    void reply.code(status).send({
+      error: status >= 500 ? 'internal error' : err.message,
+      requestId: request.id,
+    })
+  })
+
+  return app
+}

@@ -1,0 +1,1 @@
+export { createHttpApp, type HealthSource } from './http-app.js'

@@ -1,0 +1,3 @@
+export * from './config/index.js'
+export { createLogger, type Logger } from './log/index.js'
+export { startQuireServer, type QuireServer, type StartOptions } from './main.js'

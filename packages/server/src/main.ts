@@ -1,0 +1,101 @@
+/**
+ * Wires the concrete parts of one Quire node: the only module that knows
+ * which store, bus and transport are in use.
+ */
+import { hostname } from 'node:os'
+import { randomBytes } from 'node:crypto'
+import type { AddressInfo } from 'node:net'
+import type { ServeConfig } from './config/index.js'
+import { createHttpApp } from './http/index.js'
+import { createLogger, type Logger } from './log/index.js'
+import { RoomManager } from './room/index.js'
+import { type DocumentStore, openEmbeddedStore, openPostgresStore } from './store/index.js'
+import { attachSyncEndpoint } from './transport/index.js'
+
+/** A running node. */
+export interface QuireServer {
+  /** Base HTTP URL, e.g. `http://127.0.0.1:8080`. */
+  readonly url: string
+  /** Base WebSocket URL of the sync endpoint's parent, e.g. `ws://127.0.0.1:8080`. */
+  readonly wsUrl: string
+  readonly port: number
+  readonly nodeId: string
+  readonly rooms: RoomManager
+  /**
+   * Graceful stop: stop accepting, close sockets with 1012 so clients move
+   * to another node, flush every accepted update, close the store.
+   */
+  close(): Promise<void>
+}
+
+/** Extra wiring for `startQuireServer`, mostly for tests. */
+export interface StartOptions {
+  readonly logger?: Logger
+}
+
+/** Starts a node with `config`. Rejects if the store cannot open or the port is taken. */
+export const startQuireServer = async (
+  config: ServeConfig,
+  options: StartOptions = {},
+): Promise<QuireServer> => {
+  const nodeId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`
+  const logger = (options.logger ?? createLogger({ level: config.logLevel })).child({ nodeId })
+  const store = await openStore(config, logger)
+
+  const rooms = new RoomManager(store, logger, {
+    nodeId,
+    roomIdleMs: config.roomIdleMs,
+    loadTimeoutMs: config.loadTimeoutMs,
+    maxPendingUpdateBytes: config.maxPendingUpdateBytes,
+  })
+  const app = createHttpApp(logger, { checkReady: () => store.checkHealth() })
+  try {
+    await app.listen({ host: config.host, port: config.port })
+  } catch (err) {
+    await store.close()
+    throw err
+  }
+  const endpoint = attachSyncEndpoint(app.server, rooms, logger, {
+    maxMessageBytes: config.maxMessageBytes,
+    pingIntervalMs: config.pingIntervalMs,
+  })
+  if (config.redisUrl !== undefined) {
+    logger.warn('REDIS_URL is set but this build runs a single node with an in-process bus')
+  }
+
+  const port = (app.server.address() as AddressInfo).port
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host
+  logger.info(
+    { port, host: config.host, store: config.databaseUrl === undefined ? 'embedded' : 'postgres' },
+    'listening',
+  )
+
+  let closing: Promise<void> | null = null
+  const close = async (): Promise<void> => {
+    await endpoint.close()
+    await rooms.shutdown()
+    await store.close()
+    await app.close()
+    logger.info('stopped')
+  }
+  return {
+    url: `http://${host}:${port}`,
+    wsUrl: `ws://${host}:${port}`,
+    port,
+    nodeId,
+    rooms,
+    close: () => (closing ??= close()),
+  }
+}
+
+const openStore = (config: ServeConfig, logger: Logger): Promise<DocumentStore> => {
+  const writer = {
+    maxBatchDelayMs: config.batchDelayMs,
+    maxBatchUpdates: config.batchMaxUpdates,
+    compactAfterUpdates: config.compactAfterUpdates,
+    compactIntervalMs: config.compactIntervalMs,
+  }
+  return config.databaseUrl === undefined
+    ? openEmbeddedStore({ dataDir: config.dataDir, logger, ...writer })
+    : openPostgresStore({ databaseUrl: config.databaseUrl, logger, ...writer })
+}

@@ -1,0 +1,111 @@
+/**
+ * The awareness (presence) states of one room, with each awareness client id
+ * bound to the session that first published it.
+ *
+ * y-protocols' Awareness accepts any non-null state for any client id from
+ * anyone, so one client could rename or remove another. Here a session may
+ * only write the ids it owns; ids are released when the session ends, and
+ * the server then publishes their removal itself, which is how a client that
+ * vanished without a close frame disappears for everyone.
+ */
+import type { AwarenessEntry } from '@quire/protocol'
+
+/**
+ * Most awareness client ids one session may own. A provider uses one; a few
+ * more allow for a page that recreates its provider.
+ */
+export const MAX_AWARENESS_IDS_PER_SESSION = 8
+
+interface AwarenessRecord {
+  clock: number
+  state: Record<string, unknown> | null
+  owner: object
+}
+
+/** Why an awareness entry was not applied. */
+export type AwarenessRejection = 'owned-by-another-session' | 'too-many-ids'
+
+/** Result of applying a session's awareness entries. */
+export interface AwarenessApplyResult {
+  /** Entries that changed the registry; to be broadcast to other sessions. */
+  readonly accepted: AwarenessEntry[]
+  readonly rejected: AwarenessRejection | null
+}
+
+/** Awareness states of one room, keyed by awareness client id. */
+export class AwarenessRegistry {
+  private readonly records = new Map<number, AwarenessRecord>()
+  private readonly idsByOwner = new Map<object, Set<number>>()
+
+  /**
+   * Applies entries sent by `owner` (a session). Stale clocks are ignored as
+   * y-protocols does; entries for ids another session owns are refused.
+   */
+  apply(owner: object, entries: readonly AwarenessEntry[]): AwarenessApplyResult {
+    const accepted: AwarenessEntry[] = []
+    let rejected: AwarenessRejection | null = null
+    for (const entry of entries) {
+      const record = this.records.get(entry.clientId)
+      if (record !== undefined && record.owner !== owner) {
+        rejected = 'owned-by-another-session'
+        continue
+      }
+      if (record === undefined && !this.claim(owner, entry.clientId)) {
+        rejected = 'too-many-ids'
+        continue
+      }
+      if (record !== undefined && !isNewer(entry, record)) continue
+      this.records.set(entry.clientId, { clock: entry.clock, state: entry.state, owner })
+      accepted.push(entry)
+    }
+    return { accepted, rejected }
+  }
+
+  /**
+   * Forgets every id `owner` held and returns the removals to broadcast
+   * (clock advanced so every peer accepts them).
+   */
+  release(owner: object): AwarenessEntry[] {
+    const ids = this.idsByOwner.get(owner)
+    if (ids === undefined) return []
+    this.idsByOwner.delete(owner)
+    const removals: AwarenessEntry[] = []
+    for (const clientId of ids) {
+      const record = this.records.get(clientId)
+      this.records.delete(clientId)
+      if (record?.state != null) removals.push({ clientId, clock: record.clock + 1, state: null })
+    }
+    return removals
+  }
+
+  /** Every present (non-null) state, for a newly joined or asking session. */
+  snapshot(): AwarenessEntry[] {
+    const entries: AwarenessEntry[] = []
+    for (const [clientId, record] of this.records) {
+      if (record.state !== null) entries.push({ clientId, clock: record.clock, state: record.state })
+    }
+    return entries
+  }
+
+  /** Number of ids with a present state. */
+  get size(): number {
+    let count = 0
+    for (const record of this.records.values()) if (record.state !== null) count++
+    return count
+  }
+
+  private claim(owner: object, clientId: number): boolean {
+    let ids = this.idsByOwner.get(owner)
+    if (ids === undefined) {
+      ids = new Set()
+      this.idsByOwner.set(owner, ids)
+    }
+    if (ids.size >= MAX_AWARENESS_IDS_PER_SESSION) return false
+    ids.add(clientId)
+    return true
+  }
+}
+
+/** y-protocols' rule: a higher clock wins; at equal clocks only a removal does. */
+const isNewer = (entry: AwarenessEntry, record: AwarenessRecord): boolean =>
+  entry.clock > record.clock || (entry.clock === record.clock && entry.state === null && record.state !== null)

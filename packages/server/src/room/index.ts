@@ -1,0 +1,5 @@
+export { AwarenessRegistry, MAX_AWARENESS_IDS_PER_SESSION } from './awareness-registry.js'
+export type { Peer } from './peer.js'
+export { type Attribution, type ApplyOutcome, Room, type RoomMember } from './room.js'
+export { RoomManager, type RoomManagerOptions } from './room-manager.js'
+export { MAX_BYTES_BEFORE_LOAD, MAX_FRAMES_BEFORE_LOAD, Session } from './session.js'

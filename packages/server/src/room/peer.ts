@@ -1,0 +1,17 @@
+/**
+ * What a room needs from a connection, whatever carries it. The transport
+ * layer implements it over a WebSocket; tests and server-side edits can
+ * implement it without one.
+ */
+export interface Peer {
+  /** Unique per node and process start; appears in logs and the update log. */
+  readonly connId: string
+  /** The authenticated user, or null while no accounts exist. */
+  readonly userId: string | null
+  /** Whether the client asked for Quire's saved acknowledgements. */
+  readonly wantsSavedAcks: boolean
+  /** Queues one binary frame; never throws (a dead peer drops it). */
+  send(frame: Uint8Array): void
+  /** Closes the connection with a code and reason; idempotent. */
+  close(code: number, reason: string): void
+}

@@ -1,0 +1,195 @@
+/**
+ * Loads each document once per node, however many clients join it at the
+ * same moment, and unloads it after a grace period with no sessions. A
+ * document whose stored state fails to load is never served: its sessions
+ * are closed with a retry code and the next join tries the load again.
+ */
+import { CloseCode } from '@quire/protocol'
+import type { Logger } from '../log/index.js'
+import type { DocumentStore } from '../store/index.js'
+import type { Peer } from './peer.js'
+import { Room, type RoomLimits } from './room.js'
+import { Session } from './session.js'
+
+/** Settings of a `RoomManager`. */
+export interface RoomManagerOptions extends RoomLimits {
+  /** How long a room with no sessions stays loaded, in ms. */
+  readonly roomIdleMs: number
+  /** How long loading may take before its sessions are told to retry, in ms. */
+  readonly loadTimeoutMs: number
+  /** This node's id, part of every update's idempotency key. */
+  readonly nodeId: string
+}
+
+interface RoomEntry {
+  readonly room: Room
+  state: 'loading' | 'open'
+  readonly waiting: Set<Session>
+  readonly sessions: Set<Session>
+  idleTimer: NodeJS.Timeout | null
+}
+
+/** Owns every room of this node. */
+export class RoomManager {
+  private readonly entries = new Map<string, RoomEntry>()
+  /** Appends still settling for rooms already unloaded, by document. */
+  private readonly draining = new Map<string, Promise<unknown>>()
+  private busIdCounter = 0
+  private isShuttingDown = false
+
+  constructor(
+    private readonly store: DocumentStore,
+    private readonly logger: Logger,
+    private readonly options: RoomManagerOptions,
+  ) {}
+
+  /** Number of rooms held in memory, loading or open. */
+  get roomCount(): number {
+    return this.entries.size
+  }
+
+  /** Number of sessions across all rooms. */
+  get sessionCount(): number {
+    let count = 0
+    for (const entry of this.entries.values()) count += entry.sessions.size
+    return count
+  }
+
+  /**
+   * Starts a session of `peer` on `docId`. Its frames may be handed to the
+   * session at once; they are held until the document has loaded.
+   */
+  join(docId: string, peer: Peer): Session {
+    const session = new Session(docId, peer, this.logger.child({ docId, connId: peer.connId }))
+    if (this.isShuttingDown) {
+      session.fail(CloseCode.ServiceRestart, 'server restarting')
+      return session
+    }
+    const entry = this.entries.get(docId) ?? this.startLoading(docId)
+    if (entry.idleTimer !== null) {
+      clearTimeout(entry.idleTimer)
+      entry.idleTimer = null
+    }
+    entry.sessions.add(session)
+    if (entry.state === 'open') session.open(entry.room)
+    else entry.waiting.add(session)
+    return session
+  }
+
+  /** Ends a session: the transport closed, or the session failed. */
+  leave(session: Session): void {
+    session.handleClosed()
+    const entry = this.entries.get(session.docId)
+    if (entry === undefined || !entry.sessions.delete(session)) return
+    entry.waiting.delete(session)
+    if (entry.sessions.size === 0 && entry.state === 'open' && !this.isShuttingDown) {
+      entry.idleTimer = setTimeout(() => this.unload(session.docId, entry), this.options.roomIdleMs)
+      entry.idleTimer.unref()
+    }
+  }
+
+  /**
+   * Graceful stop: refuses new sessions, closes open ones with a restart
+   * code so clients reconnect elsewhere at once, and waits for every append
+   * to settle. The caller then closes the store, which flushes it.
+   */
+  async shutdown(): Promise<void> {
+    this.isShuttingDown = true
+    const settling: Promise<unknown>[] = [...this.draining.values()]
+    for (const [docId, entry] of this.entries) {
+      if (entry.idleTimer !== null) clearTimeout(entry.idleTimer)
+      for (const session of entry.sessions) session.fail(CloseCode.ServiceRestart, 'server restarting')
+      settling.push(entry.room.whenAppendsSettle())
+      this.entries.delete(docId)
+    }
+    await Promise.allSettled(settling)
+    // Rooms are destroyed only after their appends settled, so no
+    // acknowledgement is lost to a destroyed document.
+  }
+
+  private startLoading(docId: string): RoomEntry {
+    const room = new Room(
+      docId,
+      { store: this.store, logger: this.logger, nextBusId: () => this.nextBusId() },
+      { maxPendingUpdateBytes: this.options.maxPendingUpdateBytes },
+    )
+    const entry: RoomEntry = {
+      room,
+      state: 'loading',
+      waiting: new Set(),
+      sessions: new Set(),
+      idleTimer: null,
+    }
+    this.entries.set(docId, entry)
+    void this.load(docId, entry)
+    return entry
+  }
+
+  private async load(docId: string, entry: RoomEntry): Promise<void> {
+    const startedAt = performance.now()
+    let timer: NodeJS.Timeout | undefined
+    try {
+      // A previous room of this document may still be committing its last
+      // updates; loading before they land would serve a state without them.
+      await this.draining.get(docId)
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`load took longer than ${this.options.loadTimeoutMs} ms`)),
+          this.options.loadTimeoutMs,
+        )
+      })
+      const loaded = await Promise.race([entry.room.load(), timeout])
+      this.logger.info(
+        { docId, durationMs: Math.round(performance.now() - startedAt), ...loaded },
+        'room loaded',
+      )
+    } catch (err) {
+      this.logger.error({ docId, err }, 'room load failed')
+      this.failLoad(docId, entry)
+      return
+    } finally {
+      clearTimeout(timer)
+    }
+    if (this.entries.get(docId) !== entry) return
+    entry.state = 'open'
+    const waiting = [...entry.waiting]
+    entry.waiting.clear()
+    for (const session of waiting) session.open(entry.room)
+    if (entry.sessions.size === 0) this.leaveEmpty(docId, entry)
+  }
+
+  private failLoad(docId: string, entry: RoomEntry): void {
+    if (this.entries.get(docId) === entry) this.entries.delete(docId)
+    for (const session of entry.sessions) {
+      session.fail(CloseCode.Unavailable, 'document could not be loaded; retry later')
+    }
+    entry.sessions.clear()
+    entry.waiting.clear()
+    entry.room.destroy()
+  }
+
+  private leaveEmpty(docId: string, entry: RoomEntry): void {
+    entry.idleTimer = setTimeout(() => this.unload(docId, entry), this.options.roomIdleMs)
+    entry.idleTimer.unref()
+  }
+
+  private unload(docId: string, entry: RoomEntry): void {
+    if (this.entries.get(docId) !== entry || entry.sessions.size > 0) return
+    this.entries.delete(docId)
+    const settled = entry.room.whenAppendsSettle().then(
+      () => undefined,
+      () => undefined,
+    )
+    this.draining.set(docId, settled)
+    void settled.then(() => {
+      if (this.draining.get(docId) === settled) this.draining.delete(docId)
+    })
+    entry.room.destroy()
+    this.logger.info({ docId }, 'room unloaded')
+  }
+
+  private nextBusId(): string {
+    this.busIdCounter += 1
+    return `${this.options.nodeId}:${this.busIdCounter}`
+  }
+}

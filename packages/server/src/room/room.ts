@@ -1,0 +1,192 @@
+/**
+ * One loaded document on this node: its `Y.Doc`, the sessions editing it and
+ * their presence. The room is the only place a document changes in memory;
+ * every change it applies is broadcast once to the other sessions and
+ * appended once to the update log.
+ */
+import { encodeSyncUpdate } from '@quire/protocol'
+import * as Y from 'yjs'
+import type { Logger } from '../log/index.js'
+import type { AppendedUpdate, DocumentStore } from '../store/index.js'
+import { AwarenessRegistry } from './awareness-registry.js'
+import { createDeferred, type Deferred } from './deferred.js'
+
+/** Who an applied update is attributed to in the update log. */
+export interface Attribution {
+  readonly userId: string | null
+  readonly connId: string | null
+}
+
+/** Something that receives the room's broadcasts: an open session. */
+export interface RoomMember {
+  /** Sends one frame to this member's client. */
+  deliver(frame: Uint8Array): void
+}
+
+/** What a room needs from the node. */
+export interface RoomDependencies {
+  readonly store: DocumentStore
+  readonly logger: Logger
+  /** Returns a fresh idempotency key for the update log, unique per document. */
+  readonly nextBusId: () => string
+}
+
+/** Limits a room enforces. */
+export interface RoomLimits {
+  /** Bytes of updates parked for missing dependencies before the room drops them. */
+  readonly maxPendingUpdateBytes: number
+}
+
+/** Outcome of applying an update into a room. */
+export type ApplyOutcome =
+  | {
+      readonly ok: true
+      /**
+       * Settles once everything the update carried is durable: its own
+       * append, or (when it added nothing) every earlier append, or (when
+       * it was parked) the append that integrates it. Rejects when that
+       * can no longer happen.
+       */
+      readonly durable: Promise<unknown>
+    }
+  | { readonly ok: false; readonly reason: 'undecodable' | 'too-much-pending'; readonly error?: unknown }
+
+/** Origin tag of the transaction that applies a document's stored state. */
+const LOAD_ORIGIN = Symbol('load')
+
+/** A loaded document and the sessions that edit it. */
+export class Room {
+  readonly doc = new Y.Doc({ gc: true })
+  readonly awareness = new AwarenessRegistry()
+  readonly members = new Set<RoomMember>()
+  private lastAppend: Promise<unknown> = Promise.resolve()
+  private transactionAppend: Promise<AppendedUpdate> | null = null
+  private attribution: Attribution = { userId: null, connId: null }
+  private parkedRelease: Deferred<unknown> | null = null
+  private readonly logger: Logger
+
+  constructor(
+    readonly docId: string,
+    private readonly deps: RoomDependencies,
+    private readonly limits: RoomLimits,
+  ) {
+    this.logger = deps.logger.child({ docId })
+  }
+
+  /**
+   * Applies the document's stored state, then starts broadcasting and
+   * logging changes. Rejects (and the room must be discarded) when the
+   * store cannot load it.
+   */
+  async load(): Promise<{ updates: number; bytes: number }> {
+    const stored = await this.deps.store.loadDocument(this.docId)
+    let bytes = 0
+    // One transaction for the whole load: Yjs cleans up once, not per update.
+    this.doc.transact(() => {
+      if (stored.checkpoint !== null) {
+        Y.applyUpdate(this.doc, stored.checkpoint)
+        bytes += stored.checkpoint.length
+      }
+      for (const update of stored.updates) {
+        Y.applyUpdate(this.doc, update)
+        bytes += update.length
+      }
+    }, LOAD_ORIGIN)
+    this.doc.on('update', this.handleDocumentUpdate)
+    return { updates: stored.updates.length, bytes }
+  }
+
+  /**
+   * Applies an update (already inspected by the caller) on behalf of
+   * `origin`, which is then skipped by the broadcast.
+   */
+  applyUpdate(update: Uint8Array, origin: RoomMember | null, attribution: Attribution): ApplyOutcome {
+    const store = this.doc.store
+    const pendingBefore = store.pendingStructs
+    const pendingDsBefore = store.pendingDs
+    this.transactionAppend = null
+    this.attribution = attribution
+    try {
+      Y.applyUpdate(this.doc, update, origin)
+    } catch (error) {
+      return { ok: false, reason: 'undecodable', error }
+    } finally {
+      this.attribution = { userId: null, connId: null }
+    }
+
+    let durable: Promise<unknown> = this.transactionAppend ?? this.lastAppend
+    const hasPending = store.pendingStructs !== null || store.pendingDs !== null
+    if (!hasPending && this.parkedRelease !== null) {
+      // Everything parked earlier is now integrated by this transaction.
+      this.parkedRelease.resolve(durable)
+      this.parkedRelease = null
+    }
+    const parkedNow = store.pendingStructs !== pendingBefore || store.pendingDs !== pendingDsBefore
+    if (hasPending && parkedNow) {
+      if (this.pendingBytes() > this.limits.maxPendingUpdateBytes) {
+        this.dropPending()
+        return { ok: false, reason: 'too-much-pending' }
+      }
+      this.parkedRelease ??= createDeferred()
+      durable = this.parkedRelease.promise
+    }
+    return { ok: true, durable }
+  }
+
+  /** Sends `frame` to every member but `except`. */
+  broadcast(frame: Uint8Array, except: RoomMember | null): void {
+    for (const member of this.members) {
+      if (member !== except) member.deliver(frame)
+    }
+  }
+
+  /** Settles when every append made so far has settled. */
+  whenAppendsSettle(): Promise<unknown> {
+    return this.lastAppend
+  }
+
+  /** Frees the document. The room is unusable afterwards. */
+  destroy(): void {
+    this.doc.off('update', this.handleDocumentUpdate)
+    this.parkedRelease?.reject(new Error('room closed'))
+    this.parkedRelease = null
+    this.doc.destroy()
+  }
+
+  private readonly handleDocumentUpdate = (update: Uint8Array, origin: unknown): void => {
+    if (origin === LOAD_ORIGIN) return
+    // Encode once for every member: what the room applied, not what was sent.
+    this.broadcast(encodeSyncUpdate(update), (origin as RoomMember | null) ?? null)
+    const appended = this.deps.store.appendUpdate({
+      docId: this.docId,
+      update,
+      userId: this.attribution.userId,
+      connId: this.attribution.connId,
+      receivedAtMs: Date.now(),
+      busId: this.deps.nextBusId(),
+    })
+    // Failures surface through each session's acknowledgement chain; this
+    // handler only keeps the promise from being reported as unhandled.
+    appended.catch(() => undefined)
+    this.lastAppend = appended
+    this.transactionAppend = appended
+  }
+
+  private pendingBytes(): number {
+    const store = this.doc.store
+    return (store.pendingStructs?.update.length ?? 0) + (store.pendingDs?.length ?? 0)
+  }
+
+  /**
+   * Forgets updates parked for missing dependencies. They were never
+   * integrated, broadcast or stored; the sessions that sent them lose their
+   * acknowledgement chain and are closed, and resend on reconnect.
+   */
+  private dropPending(): void {
+    this.logger.warn({ bytes: this.pendingBytes() }, 'pending updates dropped')
+    this.doc.store.pendingStructs = null
+    this.doc.store.pendingDs = null
+    this.parkedRelease?.reject(new Error('pending updates dropped'))
+    this.parkedRelease = null
+  }
+}

@@ -1,0 +1,220 @@
+/**
+ * One client's connection to one document: decodes its frames, applies what
+ * they carry to the room, and tells the client how much of its content is
+ * durable. Frames that arrive while the document loads are held (up to a
+ * bound) and handled in order once it has loaded, so nothing a client sends
+ * right after the upgrade is lost and nothing is answered before the stored
+ * state is in memory.
+ */
+import {
+  CloseCode,
+  type ClientMessage,
+  decodeClientMessage,
+  encodeAwarenessMessage,
+  encodeAwarenessUpdate,
+  encodeSaved,
+  encodeSyncStep1,
+  encodeSyncStep2,
+  inspectUpdateV1,
+} from '@quire/protocol'
+import * as Y from 'yjs'
+import type { Logger } from '../log/index.js'
+import type { Peer } from './peer.js'
+import type { Room, RoomMember } from './room.js'
+
+/** Frames held per session while its document loads. */
+export const MAX_FRAMES_BEFORE_LOAD = 1024
+
+/** Bytes held per session while its document loads. */
+export const MAX_BYTES_BEFORE_LOAD = 16 * 1024 * 1024
+
+type SessionState = 'loading' | 'open' | 'closed'
+
+/** A client's session with one room. Created by `RoomManager.join`. */
+export class Session implements RoomMember {
+  private state: SessionState = 'loading'
+  private room: Room | null = null
+  private held: Uint8Array[] = []
+  private heldBytes = 0
+  /** Content messages (sync step 2 and update) received so far. */
+  private contentCount = 0
+  private ackChain: Promise<void> = Promise.resolve()
+  private savedCount = 0
+  private savedFlushScheduled = false
+
+  constructor(
+    readonly docId: string,
+    readonly peer: Peer,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Handles one binary frame from the client. The frame must be the session's own copy. */
+  handleFrame(frame: Uint8Array): void {
+    if (this.state === 'closed') return
+    if (this.state === 'loading') {
+      this.holdFrame(frame)
+      return
+    }
+    this.processFrame(frame)
+  }
+
+  /** Called by the manager once the room has loaded: greet the client, then drain held frames. */
+  open(room: Room): void {
+    if (this.state !== 'loading') return
+    this.room = room
+    this.state = 'open'
+    room.members.add(this)
+    this.peer.send(encodeSyncStep1(Y.encodeStateVector(room.doc)))
+    const presence = room.awareness.snapshot()
+    if (presence.length > 0) this.peer.send(encodeAwarenessMessage(encodeAwarenessUpdate(presence)))
+
+    const held = this.held
+    this.held = []
+    this.heldBytes = 0
+    for (const frame of held) {
+      if (this.state !== 'open') break
+      this.processFrame(frame)
+    }
+  }
+
+  /** Closes the client's connection; the transport then reports `handleClosed`. */
+  fail(code: number, reason: string): void {
+    if (this.state === 'closed') return
+    this.logger.info({ code, reason }, 'session refused')
+    this.peer.close(code, reason)
+    this.detach()
+  }
+
+  /** Called when the transport closed; idempotent. */
+  handleClosed(): void {
+    this.detach()
+  }
+
+  /** Whether the session has ended. */
+  get isClosed(): boolean {
+    return this.state === 'closed'
+  }
+
+  deliver(frame: Uint8Array): void {
+    if (this.state === 'open') this.peer.send(frame)
+  }
+
+  private detach(): void {
+    if (this.state === 'closed') return
+    this.state = 'closed'
+    this.held = []
+    const room = this.room
+    if (room === null) return
+    room.members.delete(this)
+    const removals = room.awareness.release(this)
+    if (removals.length > 0) room.broadcast(encodeAwarenessMessage(encodeAwarenessUpdate(removals)), this)
+  }
+
+  private holdFrame(frame: Uint8Array): void {
+    this.held.push(frame)
+    this.heldBytes += frame.length
+    if (this.held.length > MAX_FRAMES_BEFORE_LOAD || this.heldBytes > MAX_BYTES_BEFORE_LOAD) {
+      this.fail(CloseCode.RateLimited, 'too many messages before the document loaded')
+    }
+  }
+
+  private processFrame(frame: Uint8Array): void {
+    const decoded = decodeClientMessage(frame)
+    if (!decoded.ok) {
+      this.fail(CloseCode.MalformedMessage, decoded.reason)
+      return
+    }
+    this.handleMessage(decoded.message)
+  }
+
+  private handleMessage(message: ClientMessage): void {
+    const room = this.room
+    if (room === null) return
+    switch (message.kind) {
+      case 'sync-step1':
+        this.peer.send(encodeSyncStep2(Y.encodeStateAsUpdate(room.doc, message.stateVector)))
+        return
+      case 'sync-step2':
+      case 'sync-update':
+        this.handleContent(room, message.update)
+        return
+      case 'awareness':
+        this.handleAwareness(room, message.entries)
+        return
+      case 'query-awareness': {
+        const presence = room.awareness.snapshot()
+        this.peer.send(encodeAwarenessMessage(encodeAwarenessUpdate(presence)))
+        return
+      }
+      default: {
+        const unreachable: never = message
+        throw new Error(`unhandled message ${JSON.stringify(unreachable)}`)
+      }
+    }
+  }
+
+  private handleContent(room: Room, update: Uint8Array): void {
+    const index = ++this.contentCount
+    const inspection = inspectUpdateV1(update)
+    if (!inspection.ok) {
+      this.fail(CloseCode.MalformedMessage, inspection.reason)
+      return
+    }
+    const outcome = room.applyUpdate(update, this, {
+      userId: this.peer.userId,
+      connId: this.peer.connId,
+    })
+    if (!outcome.ok) {
+      if (outcome.reason === 'too-much-pending') {
+        this.fail(CloseCode.TooLarge, 'too many updates waiting for missing dependencies')
+      } else {
+        this.logger.debug({ err: outcome.error }, 'update not applicable')
+        this.fail(CloseCode.MalformedMessage, 'invalid update: Yjs could not apply it')
+      }
+      return
+    }
+    this.acknowledgeWhenDurable(index, outcome.durable)
+  }
+
+  /**
+   * Chains acknowledgements so they go out in order: message `index` is
+   * acknowledged only after every earlier one. If durability fails, the
+   * client is told to reconnect, which resends anything unsaved through the
+   * state-vector handshake.
+   */
+  private acknowledgeWhenDurable(index: number, durable: Promise<unknown>): void {
+    this.ackChain = this.ackChain.then(
+      () =>
+        durable.then(
+          () => this.queueSaved(index),
+          (err: unknown) => {
+            this.logger.warn({ err }, 'update not stored')
+            this.fail(CloseCode.Unavailable, 'changes could not be stored; reconnect to resend them')
+          },
+        ),
+    )
+  }
+
+  /** Coalesces acknowledgements of one commit into a single frame. */
+  private queueSaved(index: number): void {
+    this.savedCount = index
+    if (!this.peer.wantsSavedAcks || this.savedFlushScheduled) return
+    this.savedFlushScheduled = true
+    setImmediate(() => {
+      this.savedFlushScheduled = false
+      if (this.state === 'open') this.peer.send(encodeSaved(this.savedCount))
+    })
+  }
+
+  private handleAwareness(room: Room, entries: Parameters<Room['awareness']['apply']>[1]): void {
+    const result = room.awareness.apply(this, entries)
+    if (result.rejected !== null) {
+      // Not fatal: a client that reconnects before its old socket is reaped
+      // asks for its own id again; it gets it once the old one is gone.
+      this.logger.debug({ reason: result.rejected }, 'awareness entry refused')
+    }
+    if (result.accepted.length > 0) {
+      room.broadcast(encodeAwarenessMessage(encodeAwarenessUpdate(result.accepted)), this)
+    }
+  }
+}

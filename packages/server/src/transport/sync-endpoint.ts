@@ -1,0 +1,148 @@
+/**
+ * The WebSocket endpoint `/sync/<documentId>`: validates the upgrade,
+ * attaches a session before any frame can arrive, copies every frame before
+ * it is decoded, and reaps sockets that stop answering pings.
+ */
+import type { IncomingMessage, Server } from 'node:http'
+import type { Duplex } from 'node:stream'
+import { randomUUID } from 'node:crypto'
+import { CloseCode, encodeKeepAlive, isDocumentId, SAVED_ACKS_PARAM } from '@quire/protocol'
+import { WebSocket, WebSocketServer, type RawData } from 'ws'
+import type { Logger } from '../log/index.js'
+import type { RoomManager } from '../room/index.js'
+import { WebSocketPeer } from './websocket-peer.js'
+
+/** Path prefix of the sync endpoint. */
+export const SYNC_PATH_PREFIX = '/sync/'
+
+/** Settings of the sync endpoint. */
+export interface SyncEndpointOptions {
+  /** Largest frame accepted; bigger ones close the socket with 1009. */
+  readonly maxMessageBytes: number
+  /** Ping period; a socket that missed the previous ping's pong is terminated. */
+  readonly pingIntervalMs: number
+}
+
+/** A running sync endpoint. */
+export interface SyncEndpoint {
+  /** Number of open sockets. */
+  readonly socketCount: number
+  /** Stops accepting upgrades and stops the ping timer (sockets are closed by the rooms). */
+  close(): Promise<void>
+}
+
+/** Attaches the sync endpoint to `server`'s upgrade event. */
+export const attachSyncEndpoint = (
+  server: Server,
+  rooms: RoomManager,
+  logger: Logger,
+  options: SyncEndpointOptions,
+): SyncEndpoint => {
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: options.maxMessageBytes,
+    // Compression costs CPU per frame and opens the door to compression
+    // side channels; Yjs updates are small and already compact.
+    perMessageDeflate: false,
+  })
+  const peers = new Set<WebSocketPeer>()
+  let isClosing = false
+
+  const handleUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const url = new URL(request.url ?? '/', 'http://quire.invalid')
+    if (!url.pathname.startsWith(SYNC_PATH_PREFIX)) {
+      rejectUpgrade(socket, 404, 'no WebSocket endpoint here')
+      return
+    }
+    // No percent-decoding: a well-formed id has nothing to decode.
+    const docId = url.pathname.slice(SYNC_PATH_PREFIX.length)
+    if (!isDocumentId(docId)) {
+      rejectUpgrade(socket, 400, 'malformed document id')
+      return
+    }
+    if (isClosing) {
+      rejectUpgrade(socket, 503, 'server restarting')
+      return
+    }
+    const wantsSavedAcks = url.searchParams.get(SAVED_ACKS_PARAM) === '1'
+    wss.handleUpgrade(request, socket, head, (ws) => {
+      const peer = new WebSocketPeer(ws, randomUUID(), null, wantsSavedAcks)
+      peers.add(peer)
+      // The session exists before the first frame can be read, so frames
+      // sent right after the handshake are held, not lost.
+      const session = rooms.join(docId, peer)
+      const log = logger.child({ docId, connId: peer.connId })
+      log.info('socket opened')
+
+      ws.on('message', (data: RawData, isBinary: boolean) => {
+        peer.isAlive = true
+        if (!isBinary) {
+          session.fail(CloseCode.UnsupportedData, 'text frames are not supported')
+          return
+        }
+        session.handleFrame(copyFrame(data))
+      })
+      ws.on('pong', () => {
+        peer.isAlive = true
+      })
+      ws.on('error', (err) => {
+        // ws reports protocol violations (oversized frames, bad opcodes)
+        // here and closes the socket itself.
+        log.info({ err: { message: err.message, code: (err as { code?: string }).code } }, 'socket error')
+      })
+      ws.on('close', (code: number) => {
+        peers.delete(peer)
+        rooms.leave(session)
+        log.info({ code }, 'socket closed')
+      })
+    })
+  }
+
+  const keepAlive = encodeKeepAlive()
+  const pingTimer = setInterval(() => {
+    for (const peer of peers) {
+      if (!peer.isAlive) {
+        // No pong since the last round: the client is gone without a close
+        // frame. Terminating fires 'close', which removes its presence.
+        peer.socket.terminate()
+        continue
+      }
+      peer.isAlive = false
+      peer.socket.ping()
+      peer.send(keepAlive)
+    }
+  }, options.pingIntervalMs)
+  pingTimer.unref()
+
+  server.on('upgrade', handleUpgrade)
+
+  return {
+    get socketCount() {
+      return peers.size
+    },
+    close: async () => {
+      isClosing = true
+      clearInterval(pingTimer)
+      server.off('upgrade', handleUpgrade)
+      for (const peer of peers) {
+        if (peer.socket.readyState === WebSocket.OPEN) peer.close(CloseCode.ServiceRestart, 'server restarting')
+      }
+      await new Promise<void>((resolve) => wss.close(() => resolve()))
+    },
+  }
+}
+
+/** Copies a frame out of ws's buffers: decoders must never see a shared buffer. */
+const copyFrame = (data: RawData): Uint8Array => {
+  if (Array.isArray(data)) return new Uint8Array(Buffer.concat(data))
+  if (data instanceof ArrayBuffer) return new Uint8Array(data.slice(0))
+  return new Uint8Array(data)
+}
+
+const rejectUpgrade = (socket: Duplex, status: number, message: string): void => {
+  const reason = status === 400 ? 'Bad Request' : status === 404 ? 'Not Found' : 'Service Unavailable'
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain\r\n` +
+      `Content-Length: ${Buffer.byteLength(message)}\r\nCache-Control: no-store\r\n\r\n${message}`,
+  )
+}

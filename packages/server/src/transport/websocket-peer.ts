@@ -1,0 +1,37 @@
+/**
+ * A room `Peer` over one `ws` WebSocket.
+ */
+import { toCloseReason } from '@quire/protocol'
+import { WebSocket } from 'ws'
+import type { Peer } from '../room/index.js'
+
+/** How long a closing socket may take to finish the close handshake, in ms. */
+export const CLOSE_HANDSHAKE_TIMEOUT_MS = 5_000
+
+/** A peer backed by a WebSocket. */
+export class WebSocketPeer implements Peer {
+  /** Set by each pong or message; cleared by each ping round. */
+  isAlive = true
+
+  constructor(
+    readonly socket: WebSocket,
+    readonly connId: string,
+    readonly userId: string | null,
+    readonly wantsSavedAcks: boolean,
+  ) {}
+
+  send(frame: Uint8Array): void {
+    if (this.socket.readyState === WebSocket.OPEN) this.socket.send(frame)
+  }
+
+  close(code: number, reason: string): void {
+    if (this.socket.readyState !== WebSocket.OPEN && this.socket.readyState !== WebSocket.CONNECTING) {
+      return
+    }
+    this.socket.close(code, toCloseReason(reason))
+    // A client that never answers the close frame must not hold the socket.
+    const timer = setTimeout(() => this.socket.terminate(), CLOSE_HANDSHAKE_TIMEOUT_MS)
+    timer.unref()
+    this.socket.once('close', () => clearTimeout(timer))
+  }
+}

@@ -1,0 +1,2 @@
+export * from './replay/index.js'
+export * from './traces/index.js'

@@ -1,0 +1,24 @@
+import { fileURLToPath } from 'node:url'
+import { defineConfig } from 'vitest/config'
+
+const fromRoot = (path: string): string => fileURLToPath(new URL(path, import.meta.url))
+
+export default defineConfig({
+  resolve: {
+    alias: {
+      '@quire/schema': fromRoot('./packages/schema/src/index.ts'),
+      '@quire/protocol': fromRoot('./packages/protocol/src/index.ts'),
+      '@quire/server': fromRoot('./packages/server/src/index.ts'),
+      '@quire/tools': fromRoot('./packages/tools/src/index.ts'),
+    },
+  },
+  test: {
+    include: ['packages/*/src/**/*.test.ts', 'test/**/*.test.ts'],
+    globalSetup: ['./test/support/global-setup.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+    // Two cores: more workers only make timing-sensitive tests contend.
+    maxWorkers: 2,
+  },
+})
