@@ -4,12 +4,13 @@
  * acknowledgements.
  */
 import { MessageType, SAVED_ACKS_PARAM } from '@quire/protocol'
+import { TRACE_TEXT } from '@quire/schema'
 import { WebsocketProvider } from 'y-websocket'
 import * as Y from 'yjs'
 import { SavedTracker } from './saved-tracking-socket.js'
 
 /** The name of the Y.Text that replayed traces edit (the traces' own Yjs form). */
-export const TRACE_TEXT_NAME = 'text'
+export const TRACE_TEXT_NAME = TRACE_TEXT
 
 /** A connected client of one document. */
 export class ReplayClient {

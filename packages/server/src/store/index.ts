@@ -1,0 +1,27 @@
+/**
+ * The storage layer's public surface. Other folders import from here only,
+ * and depend on the `DocumentStore` interface; `main.ts` picks a factory.
+ */
+export type {
+  AppendedUpdate,
+  DocumentStore,
+  StoredDocument,
+  UpdateRecord,
+} from './document-store.js'
+export {
+  createSqlDocumentStore,
+  DEFAULT_SQL_DOCUMENT_STORE_OPTIONS,
+  type EmbeddedStoreOptions,
+  openEmbeddedStore,
+  openPostgresStore,
+  type PostgresStoreOptions,
+  type SqlDocumentStore,
+  type SqlDocumentStoreOptions,
+  type SqlDocumentStoreTuning,
+} from './sql-document-store.js'
+export type { CompactionResult } from './compactor.js'
+export type { SqlClient, SqlParam } from './sql-client.js'
+export { createPgClient, type PgClientOptions } from './pg-client.js'
+export { openPgliteClient, type PgliteClientOptions } from './pglite-client.js'
+export { migrate, MIGRATIONS, type Migration } from './migrations.js'
+export { isStoreError, StoreError, type StoreErrorCode } from './store-error.js'
