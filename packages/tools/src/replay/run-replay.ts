@@ -64,6 +64,9 @@ export const runReplay = async (plan: ReplayPlan, options: ReplayRunOptions): Pr
   const sentAt = new Float64Array(plan.steps.length)
   const latency = new LatencyRecorder()
   const states: ClientState[] = []
+  // Each provider registers a process 'exit' listener; hundreds of clients
+  // (A1 has 204 agents) are expected here, not a leak.
+  process.setMaxListeners(Math.max(process.getMaxListeners(), plan.clients + 16))
   for (let c = 0; c < plan.clients; c++) {
     const server = options.servers[c % options.servers.length] as string
     states.push({ client: new ReplayClient(server, options.docId), queue: [], cursor: 0, pointers: new Map() })
