@@ -81,31 +81,36 @@ const readStructSection = (reader: BoundedReader): { clients: number; count: num
   let count = 0
   for (let c = 0; c < clients; c++) {
     const structs = reader.readCount(1)
-    reader.readVarUint() // client id
+    const client = reader.readVarUint()
     let clock = checkClock(reader.readVarUint())
     for (let s = 0; s < structs; s++) {
-      clock = checkClock(clock + readStruct(reader))
+      clock = checkClock(clock + readStruct(reader, client, clock))
     }
     count += structs
   }
   return { clients, count }
 }
 
-/** Reads one struct and returns its length in clock units. */
-const readStruct = (reader: BoundedReader): number => {
+/**
+ * Reads one struct of `client` starting at `clock` and returns its length in
+ * clock units. References to the same client must point to earlier clocks:
+ * a client only ever refers to what it made before, and Yjs does not check
+ * this itself (it would throw halfway through integrating the update).
+ */
+const readStruct = (reader: BoundedReader, client: number, clock: number): number => {
   const info = reader.readUint8()
   const ref = info & CONTENT_REF
   if (ref === ContentRef.GC) return checkLength(reader.readVarUint())
   if (ref === ContentRef.Skip) return checkLength(reader.readVarUint())
 
-  if ((info & HAS_ORIGIN) !== 0) readId(reader)
-  if ((info & HAS_RIGHT_ORIGIN) !== 0) readId(reader)
+  if ((info & HAS_ORIGIN) !== 0) readId(reader, client, clock)
+  if ((info & HAS_RIGHT_ORIGIN) !== 0) readId(reader, client, clock)
   if ((info & (HAS_ORIGIN | HAS_RIGHT_ORIGIN)) === 0) {
     // No origins: the parent is written out, either a root type's name or
     // the id of the item holding the type.
     const isRootParent = reader.readVarUint() === 1
     if (isRootParent) reader.readVarString()
-    else readId(reader)
+    else readId(reader, client, clock)
     if ((info & HAS_PARENT_SUB) !== 0) reader.readVarString()
   }
   return readContent(reader, ref)
@@ -215,9 +220,13 @@ const readDeleteSection = (reader: BoundedReader): number => {
   return ranges
 }
 
-const readId = (reader: BoundedReader): void => {
-  reader.readVarUint()
-  checkClock(reader.readVarUint())
+/** Reads an id referenced by a struct of `client` at `clock`. */
+const readId = (reader: BoundedReader, client: number, clock: number): void => {
+  const idClient = reader.readVarUint()
+  const idClock = checkClock(reader.readVarUint())
+  if (idClient === client && idClock >= clock) {
+    throw new DecodeError(`struct ${client}:${clock} refers to its own client's future (${idClock})`)
+  }
 }
 
 const checkClock = (clock: number): number => {

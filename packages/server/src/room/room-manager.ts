@@ -110,9 +110,15 @@ export class RoomManager {
   private startLoading(docId: string): RoomEntry {
     const room = new Room(
       docId,
-      { store: this.store, logger: this.logger, nextBusId: () => this.nextBusId() },
+      {
+        store: this.store,
+        logger: this.logger,
+        nextBusId: () => this.nextBusId(),
+        onPoisoned: () => queueMicrotask(() => this.discard(docId, entry)),
+      },
       { maxPendingUpdateBytes: this.options.maxPendingUpdateBytes },
     )
+    // The poison callback above runs only after `entry` is initialised.
     const entry: RoomEntry = {
       room,
       state: 'loading',
@@ -168,6 +174,18 @@ export class RoomManager {
     entry.room.destroy()
   }
 
+  /**
+   * Drops a poisoned room: its sessions are told to reconnect, and the next
+   * join loads the stored state again, which never held the partial update.
+   */
+  private discard(docId: string, entry: RoomEntry): void {
+    if (this.entries.get(docId) !== entry) return
+    for (const session of entry.sessions) session.fail(CloseCode.Unavailable, 'document is reloading; reconnect')
+    entry.sessions.clear()
+    if (entry.idleTimer !== null) clearTimeout(entry.idleTimer)
+    this.unload(docId, entry)
+  }
+
   private leaveEmpty(docId: string, entry: RoomEntry): void {
     entry.idleTimer = setTimeout(() => this.unload(docId, entry), this.options.roomIdleMs)
     entry.idleTimer.unref()
@@ -175,6 +193,7 @@ export class RoomManager {
 
   private unload(docId: string, entry: RoomEntry): void {
     if (this.entries.get(docId) !== entry || entry.sessions.size > 0) return
+    entry.idleTimer = null
     this.entries.delete(docId)
     const settled = entry.room.whenAppendsSettle().then(
       () => undefined,

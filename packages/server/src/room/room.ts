@@ -29,6 +29,8 @@ export interface RoomDependencies {
   readonly logger: Logger
   /** Returns a fresh idempotency key for the update log, unique per document. */
   readonly nextBusId: () => string
+  /** Called once when the room becomes poisoned; the owner must discard it. */
+  readonly onPoisoned: (room: Room) => void
 }
 
 /** Limits a room enforces. */
@@ -49,7 +51,13 @@ export type ApplyOutcome =
        */
       readonly durable: Promise<unknown>
     }
-  | { readonly ok: false; readonly reason: 'undecodable' | 'too-much-pending'; readonly error?: unknown }
+  | {
+      readonly ok: false
+      readonly reason: 'undecodable' | 'too-much-pending' | 'poisoned'
+      readonly error?: unknown
+    }
+
+const NO_ATTRIBUTION: Attribution = { userId: null, connId: null }
 
 /** Origin tag of the transaction that applies a document's stored state. */
 const LOAD_ORIGIN = Symbol('load')
@@ -59,9 +67,14 @@ export class Room {
   readonly doc = new Y.Doc({ gc: true })
   readonly awareness = new AwarenessRegistry()
   readonly members = new Set<RoomMember>()
+  /**
+   * Set when an update failed halfway: the document may hold part of it.
+   * A poisoned room must be discarded, never served or stored further.
+   */
+  isPoisoned = false
   private lastAppend: Promise<unknown> = Promise.resolve()
-  private transactionAppend: Promise<AppendedUpdate> | null = null
-  private attribution: Attribution = { userId: null, connId: null }
+  /** Changes emitted while `applyUpdate` runs; null outside it. */
+  private heldChanges: Uint8Array[] | null = null
   private parkedRelease: Deferred<unknown> | null = null
   private readonly logger: Logger
 
@@ -99,29 +112,46 @@ export class Room {
   /**
    * Applies an update (already inspected by the caller) on behalf of
    * `origin`, which is then skipped by the broadcast.
+   *
+   * Yjs can throw halfway through an update that passed inspection, after
+   * integrating part of it, and still emits that part from the transaction's
+   * cleanup. So changes are held until the apply returns: on success they
+   * are broadcast and appended; on failure nothing leaves the room, and the
+   * room reports itself poisoned (its document may hold the partial update)
+   * so the manager can discard it and reload the stored state.
    */
   applyUpdate(update: Uint8Array, origin: RoomMember | null, attribution: Attribution): ApplyOutcome {
+    if (this.isPoisoned) return { ok: false, reason: 'poisoned' }
     const store = this.doc.store
-    const pendingBefore = store.pendingStructs
+    // Yjs merges newly parked structs into the pending record in place,
+    // replacing its `update` bytes; comparing those bytes tells whether
+    // this update parked anything.
+    const pendingBefore = store.pendingStructs?.update ?? null
     const pendingDsBefore = store.pendingDs
-    this.transactionAppend = null
-    this.attribution = attribution
+    this.heldChanges = []
     try {
       Y.applyUpdate(this.doc, update, origin)
     } catch (error) {
+      this.heldChanges = null
+      this.isPoisoned = true
+      this.logger.warn({ err: error }, 'room poisoned by an update that failed halfway')
+      this.deps.onPoisoned(this)
       return { ok: false, reason: 'undecodable', error }
-    } finally {
-      this.attribution = { userId: null, connId: null }
     }
+    const changes = this.heldChanges
+    this.heldChanges = null
+    let appended: Promise<AppendedUpdate> | null = null
+    for (const change of changes) appended = this.publish(change, origin, attribution)
 
-    let durable: Promise<unknown> = this.transactionAppend ?? this.lastAppend
+    let durable: Promise<unknown> = appended ?? this.lastAppend
     const hasPending = store.pendingStructs !== null || store.pendingDs !== null
     if (!hasPending && this.parkedRelease !== null) {
       // Everything parked earlier is now integrated by this transaction.
       this.parkedRelease.resolve(durable)
       this.parkedRelease = null
     }
-    const parkedNow = store.pendingStructs !== pendingBefore || store.pendingDs !== pendingDsBefore
+    const parkedNow =
+      (store.pendingStructs?.update ?? null) !== pendingBefore || store.pendingDs !== pendingDsBefore
     if (hasPending && parkedNow) {
       if (this.pendingBytes() > this.limits.maxPendingUpdateBytes) {
         this.dropPending()
@@ -155,13 +185,22 @@ export class Room {
 
   private readonly handleDocumentUpdate = (update: Uint8Array, origin: unknown): void => {
     if (origin === LOAD_ORIGIN) return
+    if (this.heldChanges !== null) {
+      this.heldChanges.push(update)
+      return
+    }
+    this.publish(update, (origin as RoomMember | null) ?? null, NO_ATTRIBUTION)
+  }
+
+  /** Broadcasts one applied change to the other members and appends it to the log. */
+  private publish(update: Uint8Array, origin: RoomMember | null, attribution: Attribution): Promise<AppendedUpdate> {
     // Encode once for every member: what the room applied, not what was sent.
-    this.broadcast(encodeSyncUpdate(update), (origin as RoomMember | null) ?? null)
+    this.broadcast(encodeSyncUpdate(update), origin)
     const appended = this.deps.store.appendUpdate({
       docId: this.docId,
       update,
-      userId: this.attribution.userId,
-      connId: this.attribution.connId,
+      userId: attribution.userId,
+      connId: attribution.connId,
       receivedAtMs: Date.now(),
       busId: this.deps.nextBusId(),
     })
@@ -169,7 +208,7 @@ export class Room {
     // handler only keeps the promise from being reported as unhandled.
     appended.catch(() => undefined)
     this.lastAppend = appended
-    this.transactionAppend = appended
+    return appended
   }
 
   private pendingBytes(): number {

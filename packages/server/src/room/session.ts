@@ -167,6 +167,8 @@ export class Session implements RoomMember {
     if (!outcome.ok) {
       if (outcome.reason === 'too-much-pending') {
         this.fail(CloseCode.TooLarge, 'too many updates waiting for missing dependencies')
+      } else if (outcome.reason === 'poisoned') {
+        this.fail(CloseCode.Unavailable, 'document is reloading; reconnect')
       } else {
         this.logger.debug({ err: outcome.error }, 'update not applicable')
         this.fail(CloseCode.MalformedMessage, 'invalid update: Yjs could not apply it')

@@ -78,6 +78,8 @@ class QueuedCompactor implements Compactor {
   readonly #chains = new Map<string, Promise<unknown>>()
   /** Documents with a commit-triggered compaction queued or running. */
   readonly #triggered = new Set<string>()
+  /** Documents committed again while their triggered compaction ran. */
+  readonly #retriggered = new Set<string>()
   readonly #slotWaiters: (() => void)[] = []
   #activeCount = 0
   #isClosed = false
@@ -88,18 +90,30 @@ class QueuedCompactor implements Compactor {
 
   handleCommitted(documents: readonly CommittedDocument[]): void {
     for (const document of documents) {
-      if (this.#isClosed || this.#triggered.has(document.docId)) continue
-      if (!this.#isDue(document)) continue
+      if (this.#isClosed || !this.#isDue(document)) continue
       const { docId } = document
-      this.#triggered.add(docId)
-      void this.compactDocument(docId)
-        .catch((err: unknown) => {
-          if (isStoreError(err, 'STORE_CLOSED')) return
-          // The next commit of the document triggers it again.
-          this.#options.logger.warn({ err, docId }, 'compaction failed')
-        })
-        .finally(() => this.#triggered.delete(docId))
+      if (this.#triggered.has(docId)) {
+        // A commit while its compaction runs: that run may have read the log
+        // before this commit (or failed), so run once more after it.
+        this.#retriggered.add(docId)
+        continue
+      }
+      this.#runTriggered(docId)
     }
+  }
+
+  #runTriggered(docId: string): void {
+    this.#triggered.add(docId)
+    void this.compactDocument(docId)
+      .catch((err: unknown) => {
+        if (isStoreError(err, 'STORE_CLOSED')) return
+        // The next commit of the document triggers it again.
+        this.#options.logger.warn({ err, docId }, 'compaction failed')
+      })
+      .finally(() => {
+        this.#triggered.delete(docId)
+        if (this.#retriggered.delete(docId) && !this.#isClosed) this.#runTriggered(docId)
+      })
   }
 
   compactDocument(docId: string): Promise<CompactionResult> {

@@ -49,22 +49,27 @@ export const attachSyncEndpoint = (
   let isClosing = false
 
   const handleUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    const url = new URL(request.url ?? '/', 'http://quire.invalid')
-    if (!url.pathname.startsWith(SYNC_PATH_PREFIX)) {
+    // The raw request target, not a parsed URL: WHATWG URL parsing removes
+    // dot segments, so `/sync/x/../abc` would open `abc` behind the back of
+    // a proxy that routed on the prefix.
+    const target = request.url ?? '/'
+    const queryStart = target.indexOf('?')
+    const path = queryStart === -1 ? target : target.slice(0, queryStart)
+    if (!path.startsWith(SYNC_PATH_PREFIX)) {
       rejectUpgrade(socket, 404, 'no WebSocket endpoint here')
       return
     }
-    // No percent-decoding: a well-formed id has nothing to decode.
-    const docId = url.pathname.slice(SYNC_PATH_PREFIX.length)
+    const docId = path.slice(SYNC_PATH_PREFIX.length)
     if (!isDocumentId(docId)) {
       rejectUpgrade(socket, 400, 'malformed document id')
       return
     }
+    const query = new URLSearchParams(queryStart === -1 ? '' : target.slice(queryStart + 1))
     if (isClosing) {
       rejectUpgrade(socket, 503, 'server restarting')
       return
     }
-    const wantsSavedAcks = url.searchParams.get(SAVED_ACKS_PARAM) === '1'
+    const wantsSavedAcks = query.get(SAVED_ACKS_PARAM) === '1'
     wss.handleUpgrade(request, socket, head, (ws) => {
       const peer = new WebSocketPeer(ws, randomUUID(), null, wantsSavedAcks)
       peers.add(peer)
