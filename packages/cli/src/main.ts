@@ -3,6 +3,7 @@
  * The `quire` command: `quire serve` runs a node, `quire replay` replays a
  * recorded editing trace through running nodes.
  */
+import { runCluster } from './cluster-command.js'
 import { runServe } from './serve-command.js'
 import { runReplayCommand } from '@quire/tools'
 
@@ -11,6 +12,7 @@ const USAGE = `Usage: quire <command> [options]
 Commands:
   serve     start a Quire node (quire serve --help)
   replay    replay an editing trace through running nodes (quire replay --help)
+  cluster   run 3 nodes behind nginx on this machine (quire cluster --help)
 `
 
 const main = async (argv: readonly string[]): Promise<number> => {
@@ -20,6 +22,8 @@ const main = async (argv: readonly string[]): Promise<number> => {
       return runServe(rest)
     case 'replay':
       return runReplayCommand(rest)
+    case 'cluster':
+      return runCluster(rest)
     case undefined:
     case 'help':
     case '--help':

@@ -6,11 +6,19 @@ import { hostname } from 'node:os'
 import { randomBytes } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import type { ServeConfig } from './config/index.js'
+import {
+  createRedisLog,
+  createStoreLog,
+  type Persister,
+  RedisKeys,
+  type RedisLog,
+  startPersister,
+} from './bus/index.js'
 import { createHttpApp } from './http/index.js'
 import { createLogger, type Logger } from './log/index.js'
 import { RoomManager } from './room/index.js'
 import { type DocumentStore, openEmbeddedStore, openPostgresStore } from './store/index.js'
-import { attachSyncEndpoint } from './transport/index.js'
+import { attachSyncEndpoint, type SyncEndpoint } from './transport/index.js'
 
 /** A running node. */
 export interface QuireServer {
@@ -41,39 +49,86 @@ export const startQuireServer = async (
   const nodeId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`
   const logger = (options.logger ?? createLogger({ level: config.logLevel })).child({ nodeId })
   const store = await openStore(config, logger)
+  const keys = new RedisKeys(config.redisPrefix)
+  let redisLog: RedisLog | null = null
+  let persister: Persister | null = null
+  try {
+    if (config.redisUrl !== undefined && config.role !== 'persister') {
+      redisLog = await createRedisLog({
+        redisUrl: config.redisUrl,
+        keys,
+        nodeId,
+        store,
+        logger,
+        streamGraceMs: config.streamGraceMs,
+      })
+    }
+    if (config.redisUrl !== undefined && config.role !== 'node') {
+      persister = await startPersister({
+        redisUrl: config.redisUrl,
+        keys,
+        store,
+        logger,
+        consumerName: nodeId,
+        claimIdleMs: config.persistClaimIdleMs,
+        streamGraceMs: config.streamGraceMs,
+      })
+    }
+  } catch (err) {
+    await redisLog?.close()
+    await store.close()
+    throw err
+  }
 
-  const rooms = new RoomManager(store, logger, {
+  const rooms = new RoomManager(redisLog ?? createStoreLog(store), logger, {
     nodeId,
     roomIdleMs: config.roomIdleMs,
     loadTimeoutMs: config.loadTimeoutMs,
     maxPendingUpdateBytes: config.maxPendingUpdateBytes,
   })
-  const app = createHttpApp(logger, { checkReady: () => store.checkHealth() })
+  const app = createHttpApp(logger, {
+    checkReady: async () => {
+      await store.checkHealth()
+      await redisLog?.checkHealth()
+    },
+  })
   try {
     await app.listen({ host: config.host, port: config.port })
   } catch (err) {
+    await persister?.close()
+    await redisLog?.close()
     await store.close()
     throw err
   }
-  const endpoint = attachSyncEndpoint(app.server, rooms, logger, {
-    maxMessageBytes: config.maxMessageBytes,
-    pingIntervalMs: config.pingIntervalMs,
-  })
-  if (config.redisUrl !== undefined) {
-    logger.warn('REDIS_URL is set but this build runs a single node with an in-process bus')
-  }
+  const endpoint: SyncEndpoint | null =
+    config.role === 'persister'
+      ? null
+      : attachSyncEndpoint(app.server, rooms, logger, {
+          maxMessageBytes: config.maxMessageBytes,
+          pingIntervalMs: config.pingIntervalMs,
+        })
 
   const port = (app.server.address() as AddressInfo).port
   const host = config.host.includes(':') ? `[${config.host}]` : config.host
   logger.info(
-    { port, host: config.host, store: config.databaseUrl === undefined ? 'embedded' : 'postgres' },
+    {
+      port,
+      host: config.host,
+      role: config.role,
+      store: config.databaseUrl === undefined ? 'embedded' : 'postgres',
+      bus: config.redisUrl === undefined ? 'in-process' : 'redis',
+    },
     'listening',
   )
 
   let closing: Promise<void> | null = null
   const close = async (): Promise<void> => {
-    await endpoint.close()
+    await endpoint?.close()
+    // Appends settle once a persister committed them: this node's own
+    // persister (role all) must keep running until then.
     await rooms.shutdown()
+    await redisLog?.close()
+    await persister?.close()
     await store.close()
     await app.close()
     logger.info('stopped')

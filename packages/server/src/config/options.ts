@@ -36,6 +36,30 @@ export const SERVE_OPTIONS = {
     kind: 'string',
     help: 'Redis connection string; unset = single node with an in-process bus',
   },
+  redisPrefix: {
+    flag: 'redis-prefix',
+    env: 'QUIRE_REDIS_PREFIX',
+    kind: 'string',
+    help: 'prefix of every Redis key; deployments sharing a Redis need different ones (default quire)',
+  },
+  role: {
+    flag: 'role',
+    env: 'QUIRE_ROLE',
+    kind: 'string',
+    help: 'all (sync node and persister), node (sync only) or persister (needs --redis-url) (default all)',
+  },
+  streamGraceMs: {
+    flag: 'stream-grace-ms',
+    env: 'QUIRE_STREAM_GRACE_MS',
+    kind: 'integer',
+    help: 'how long persisted updates stay in a Redis stream for nodes catching up (default 60000)',
+  },
+  persistClaimIdleMs: {
+    flag: 'persist-claim-idle-ms',
+    env: 'QUIRE_PERSIST_CLAIM_IDLE_MS',
+    kind: 'integer',
+    help: 'unacknowledged persister work older than this is taken over by another persister (default 10000)',
+  },
   logLevel: {
     flag: 'log-level',
     env: 'LOG_LEVEL',
@@ -127,6 +151,13 @@ const serveConfigSchema = z.object({
   dataDir: z.string().min(1).default('./data'),
   databaseUrl: connectionUrl(['postgres:', 'postgresql:']).optional(),
   redisUrl: connectionUrl(['redis:', 'rediss:']).optional(),
+  redisPrefix: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 letters, digits, _ . or -')
+    .default('quire'),
+  role: z.enum(['all', 'node', 'persister']).default('all'),
+  streamGraceMs: integer(1000, 3_600_000).default(60_000),
+  persistClaimIdleMs: integer(100, 600_000).default(10_000),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   maxMessageBytes: integer(1024, 256 * 1024 * 1024).default(4 * 1024 * 1024),
   maxPendingUpdateBytes: integer(0, 256 * 1024 * 1024).default(1024 * 1024),
@@ -176,6 +207,9 @@ export const resolveServeConfig = (
         return `${label}: ${issue.message}`
       }),
     )
+  }
+  if (parsed.data.role !== 'all' && parsed.data.redisUrl === undefined) {
+    throw new ConfigError([`--role ${parsed.data.role} (QUIRE_ROLE): needs --redis-url (REDIS_URL)`])
   }
   return Object.freeze(parsed.data)
 }

@@ -16,10 +16,20 @@ import type { AwarenessEntry } from '@quire/protocol'
  */
 export const MAX_AWARENESS_IDS_PER_SESSION = 8
 
+/**
+ * How long presence from another node lives without renewal, in ms. Clients
+ * renew every 15 s (y-protocols); a node that died never sends removals, so
+ * its clients' entries expire here, as clients expire them after 30 s.
+ */
+export const REMOTE_AWARENESS_TTL_MS = 30_000
+
 interface AwarenessRecord {
   clock: number
   state: Record<string, unknown> | null
   owner: object
+  /** Set for entries published by another node. */
+  remoteNodeId: string | null
+  updatedAtMs: number
 }
 
 /** Why an awareness entry was not applied. */
@@ -36,6 +46,7 @@ export interface AwarenessApplyResult {
 export class AwarenessRegistry {
   private readonly records = new Map<number, AwarenessRecord>()
   private readonly idsByOwner = new Map<object, Set<number>>()
+  private readonly remoteOwners = new Map<string, object>()
 
   /**
    * Applies entries sent by `owner` (a session). Stale clocks are ignored as
@@ -45,7 +56,20 @@ export class AwarenessRegistry {
     const accepted: AwarenessEntry[] = []
     let rejected: AwarenessRejection | null = null
     for (const entry of entries) {
-      const record = this.records.get(entry.clientId)
+      let record = this.records.get(entry.clientId)
+      if (
+        record !== undefined &&
+        record.owner !== owner &&
+        record.remoteNodeId !== null &&
+        entry.clock > record.clock
+      ) {
+        // The client moved here from another node (which may have died
+        // without publishing its removal): the socket it holds here is the
+        // authority now. Only a newer clock counts: y-websocket clients echo
+        // every state they hear about, with the clock they heard.
+        this.forget(record.owner, entry.clientId)
+        record = undefined
+      }
       if (record !== undefined && record.owner !== owner) {
         rejected = 'owned-by-another-session'
         continue
@@ -55,10 +79,45 @@ export class AwarenessRegistry {
         continue
       }
       if (record !== undefined && !isNewer(entry, record)) continue
-      this.records.set(entry.clientId, { clock: entry.clock, state: entry.state, owner })
+      this.records.set(entry.clientId, {
+        clock: entry.clock,
+        state: entry.state,
+        owner,
+        remoteNodeId: null,
+        updatedAtMs: Date.now(),
+      })
       accepted.push(entry)
     }
     return { accepted, rejected }
+  }
+
+  /**
+   * Applies entries another node published for its own sessions (already
+   * checked there). Ids held by a local session stay local. Returns the
+   * entries that changed the registry.
+   */
+  applyRemote(nodeId: string, entries: readonly AwarenessEntry[]): AwarenessEntry[] {
+    let owner = this.remoteOwners.get(nodeId)
+    if (owner === undefined) {
+      owner = {}
+      this.remoteOwners.set(nodeId, owner)
+    }
+    const accepted: AwarenessEntry[] = []
+    for (const entry of entries) {
+      const record = this.records.get(entry.clientId)
+      if (record !== undefined && record.remoteNodeId === null) continue
+      if (record !== undefined && record.owner === owner && !isNewer(entry, record)) continue
+      if (record !== undefined && record.owner !== owner) this.forget(record.owner, entry.clientId)
+      this.records.set(entry.clientId, {
+        clock: entry.clock,
+        state: entry.state,
+        owner,
+        remoteNodeId: nodeId,
+        updatedAtMs: Date.now(),
+      })
+      accepted.push(entry)
+    }
+    return accepted
   }
 
   /**
@@ -81,7 +140,12 @@ export class AwarenessRegistry {
   /** Every present (non-null) state, for a newly joined or asking session. */
   snapshot(): AwarenessEntry[] {
     const entries: AwarenessEntry[] = []
+    const expiredBefore = Date.now() - REMOTE_AWARENESS_TTL_MS
     for (const [clientId, record] of this.records) {
+      if (record.remoteNodeId !== null && record.updatedAtMs < expiredBefore) {
+        this.records.delete(clientId)
+        continue
+      }
       if (record.state !== null) entries.push({ clientId, clock: record.clock, state: record.state })
     }
     return entries
@@ -92,6 +156,11 @@ export class AwarenessRegistry {
     let count = 0
     for (const record of this.records.values()) if (record.state !== null) count++
     return count
+  }
+
+  private forget(owner: object, clientId: number): void {
+    this.records.delete(clientId)
+    this.idsByOwner.get(owner)?.delete(clientId)
   }
 
   private claim(owner: object, clientId: number): boolean {

@@ -5,11 +5,21 @@
  * are closed with a retry code and the next join tries the load again.
  */
 import { CloseCode } from '@quire/protocol'
+import * as Y from 'yjs'
 import type { Logger } from '../log/index.js'
-import type { DocumentStore } from '../store/index.js'
+import type { DocumentLog } from './document-log.js'
 import type { Peer } from './peer.js'
 import { Room, type RoomLimits } from './room.js'
 import { Session } from './session.js'
+
+/** The peer of edits made by server-side code: it has no socket. */
+const SERVER_PEER: Peer = {
+  connId: 'server',
+  userId: null,
+  wantsSavedAcks: false,
+  send: () => undefined,
+  close: () => undefined,
+}
 
 /** Settings of a `RoomManager`. */
 export interface RoomManagerOptions extends RoomLimits {
@@ -27,6 +37,8 @@ interface RoomEntry {
   readonly waiting: Set<Session>
   readonly sessions: Set<Session>
   idleTimer: NodeJS.Timeout | null
+  /** Settles when loading finished, whether it succeeded or not. */
+  loaded: Promise<void>
 }
 
 /** Owns every room of this node. */
@@ -38,7 +50,7 @@ export class RoomManager {
   private isShuttingDown = false
 
   constructor(
-    private readonly store: DocumentStore,
+    private readonly log: DocumentLog,
     private readonly logger: Logger,
     private readonly options: RoomManagerOptions,
   ) {}
@@ -89,6 +101,51 @@ export class RoomManager {
   }
 
   /**
+   * Applies an edit made by server-side code (an import, a restore, an API
+   * call) to a document, loading it if no one has it open. `change` edits a
+   * scratch copy of the current state; what it changed is applied to the
+   * room as one update, relayed to every session on every node and stored.
+   * Resolves once the edit is durable.
+   */
+  async applyServerEdit(docId: string, change: (doc: Y.Doc) => void): Promise<void> {
+    if (this.isShuttingDown) throw new Error('server is shutting down')
+    const entry = this.entries.get(docId) ?? this.startLoading(docId)
+    if (entry.idleTimer !== null) {
+      clearTimeout(entry.idleTimer)
+      entry.idleTimer = null
+    }
+    const holder: Session = new Session(docId, SERVER_PEER, this.logger)
+    entry.sessions.add(holder)
+    try {
+      await this.whenOpen(docId, entry)
+      const scratch = new Y.Doc()
+      try {
+        Y.applyUpdate(scratch, Y.encodeStateAsUpdate(entry.room.doc))
+        const before = Y.encodeStateVector(scratch)
+        scratch.transact(() => change(scratch))
+        const outcome = entry.room.applyUpdate(Y.encodeStateAsUpdate(scratch, before), null, {
+          userId: null,
+          connId: null,
+        })
+        if (!outcome.ok) throw new Error(`server edit of ${docId} failed: ${outcome.reason}`)
+        await outcome.durable
+      } finally {
+        scratch.destroy()
+      }
+    } finally {
+      this.leave(holder)
+    }
+  }
+
+  /** Resolves once the entry's room has loaded; rejects if the load failed. */
+  private async whenOpen(docId: string, entry: RoomEntry): Promise<void> {
+    await entry.loaded
+    if (entry.state !== 'open' || this.entries.get(docId) !== entry) {
+      throw new Error(`document ${docId} could not be loaded`)
+    }
+  }
+
+  /**
    * Graceful stop: refuses new sessions, closes open ones with a restart
    * code so clients reconnect elsewhere at once, and waits for every append
    * to settle. The caller then closes the store, which flushes it.
@@ -111,7 +168,7 @@ export class RoomManager {
     const room = new Room(
       docId,
       {
-        store: this.store,
+        log: this.log,
         logger: this.logger,
         nextBusId: () => this.nextBusId(),
         onPoisoned: () => queueMicrotask(() => this.discard(docId, entry)),
@@ -125,9 +182,10 @@ export class RoomManager {
       waiting: new Set(),
       sessions: new Set(),
       idleTimer: null,
+      loaded: Promise.resolve(),
     }
     this.entries.set(docId, entry)
-    void this.load(docId, entry)
+    entry.loaded = this.load(docId, entry)
     return entry
   }
 

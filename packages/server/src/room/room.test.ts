@@ -3,6 +3,7 @@ import { pino } from 'pino'
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import type { AppendedUpdate, DocumentStore, UpdateRecord } from '../store/index.js'
+import { createStoreLog } from '../bus/index.js'
 import { Room, type RoomMember } from './room.js'
 
 /** A store that keeps appends in memory and commits them when told to. */
@@ -49,7 +50,7 @@ describe('Room', () => {
     const poisoned: Room[] = []
     const room = new Room(
       'doc',
-      { store, logger: pino({ level: 'silent' }), nextBusId: () => 'n:1', onPoisoned: (r) => poisoned.push(r) },
+      { log: createStoreLog(store), logger: pino({ level: 'silent' }), nextBusId: () => 'n:1', onPoisoned: (r) => poisoned.push(r) },
       { maxPendingUpdateBytes: 1024 },
     )
     await room.load()
@@ -78,7 +79,7 @@ describe('Room', () => {
     const store = memoryStore()
     const room = new Room(
       'doc',
-      { store, logger: pino({ level: 'silent' }), nextBusId: () => 'n:7', onPoisoned: () => undefined },
+      { log: createStoreLog(store), logger: pino({ level: 'silent' }), nextBusId: () => 'n:7', onPoisoned: () => undefined },
       { maxPendingUpdateBytes: 1024 },
     )
     await room.load()

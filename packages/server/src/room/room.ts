@@ -4,12 +4,17 @@
  * every change it applies is broadcast once to the other sessions and
  * appended once to the update log.
  */
-import { encodeSyncUpdate } from '@quire/protocol'
+import {
+  type AwarenessEntry,
+  encodeAwarenessMessage,
+  encodeAwarenessUpdate,
+  encodeSyncUpdate,
+} from '@quire/protocol'
 import * as Y from 'yjs'
 import type { Logger } from '../log/index.js'
-import type { AppendedUpdate, DocumentStore } from '../store/index.js'
 import { AwarenessRegistry } from './awareness-registry.js'
 import { createDeferred, type Deferred } from './deferred.js'
+import type { DocumentLog, DocumentLogListener, OpenedDocument } from './document-log.js'
 
 /** Who an applied update is attributed to in the update log. */
 export interface Attribution {
@@ -25,7 +30,7 @@ export interface RoomMember {
 
 /** What a room needs from the node. */
 export interface RoomDependencies {
-  readonly store: DocumentStore
+  readonly log: DocumentLog
   readonly logger: Logger
   /** Returns a fresh idempotency key for the update log, unique per document. */
   readonly nextBusId: () => string
@@ -62,6 +67,9 @@ const NO_ATTRIBUTION: Attribution = { userId: null, connId: null }
 /** Origin tag of the transaction that applies a document's stored state. */
 const LOAD_ORIGIN = Symbol('load')
 
+/** Origin tag of changes other nodes made: relayed to every local session, never appended again. */
+const REMOTE_ORIGIN = Symbol('remote')
+
 /** A loaded document and the sessions that edit it. */
 export class Room {
   readonly doc = new Y.Doc({ gc: true })
@@ -73,6 +81,7 @@ export class Room {
    */
   isPoisoned = false
   private lastAppend: Promise<unknown> = Promise.resolve()
+  private opened: OpenedDocument | null = null
   /** Changes emitted while `applyUpdate` runs; null outside it. */
   private heldChanges: Uint8Array[] | null = null
   private parkedRelease: Deferred<unknown> | null = null
@@ -92,21 +101,33 @@ export class Room {
    * store cannot load it.
    */
   async load(): Promise<{ updates: number; bytes: number }> {
-    const stored = await this.deps.store.loadDocument(this.docId)
+    const listener: DocumentLogListener = {
+      onRemoteUpdate: (update) => this.applyRemote([update]),
+      onRemoteAwareness: (originNodeId, entries) => {
+        const accepted = this.awareness.applyRemote(originNodeId, entries)
+        if (accepted.length > 0) this.broadcast(encodeAwarenessMessage(encodeAwarenessUpdate(accepted)), null)
+      },
+      onResync: (updates) => this.applyRemote(updates),
+    }
+    const opened = await this.deps.log.open(this.docId, listener)
+    this.opened = opened
     let bytes = 0
     // One transaction for the whole load: Yjs cleans up once, not per update.
     this.doc.transact(() => {
-      if (stored.checkpoint !== null) {
-        Y.applyUpdate(this.doc, stored.checkpoint)
-        bytes += stored.checkpoint.length
-      }
-      for (const update of stored.updates) {
+      for (const update of opened.updates) {
         Y.applyUpdate(this.doc, update)
         bytes += update.length
       }
     }, LOAD_ORIGIN)
     this.doc.on('update', this.handleDocumentUpdate)
-    return { updates: stored.updates.length, bytes }
+    return { updates: opened.updates.length, bytes }
+  }
+
+  /** Shares presence changes of local sessions with the other local sessions and other nodes. */
+  shareAwareness(entries: readonly AwarenessEntry[], except: RoomMember | null): void {
+    if (entries.length === 0) return
+    this.broadcast(encodeAwarenessMessage(encodeAwarenessUpdate(entries)), except)
+    this.deps.log.publishAwareness(this.docId, entries)
   }
 
   /**
@@ -140,7 +161,7 @@ export class Room {
     }
     const changes = this.heldChanges
     this.heldChanges = null
-    let appended: Promise<AppendedUpdate> | null = null
+    let appended: Promise<unknown> | null = null
     for (const change of changes) appended = this.publish(change, origin, attribution)
 
     let durable: Promise<unknown> = appended ?? this.lastAppend
@@ -177,6 +198,8 @@ export class Room {
 
   /** Frees the document. The room is unusable afterwards. */
   destroy(): void {
+    this.opened?.close()
+    this.opened = null
     this.doc.off('update', this.handleDocumentUpdate)
     this.parkedRelease?.reject(new Error('room closed'))
     this.parkedRelease = null
@@ -185,6 +208,10 @@ export class Room {
 
   private readonly handleDocumentUpdate = (update: Uint8Array, origin: unknown): void => {
     if (origin === LOAD_ORIGIN) return
+    if (origin === REMOTE_ORIGIN) {
+      this.broadcast(encodeSyncUpdate(update), null)
+      return
+    }
     if (this.heldChanges !== null) {
       this.heldChanges.push(update)
       return
@@ -193,10 +220,10 @@ export class Room {
   }
 
   /** Broadcasts one applied change to the other members and appends it to the log. */
-  private publish(update: Uint8Array, origin: RoomMember | null, attribution: Attribution): Promise<AppendedUpdate> {
+  private publish(update: Uint8Array, origin: RoomMember | null, attribution: Attribution): Promise<unknown> {
     // Encode once for every member: what the room applied, not what was sent.
     this.broadcast(encodeSyncUpdate(update), origin)
-    const appended = this.deps.store.appendUpdate({
+    const appended = this.deps.log.append({
       docId: this.docId,
       update,
       userId: attribution.userId,
@@ -209,6 +236,22 @@ export class Room {
     appended.catch(() => undefined)
     this.lastAppend = appended
     return appended
+  }
+
+  /** Applies changes other nodes made (or stored state to catch up); never throws. */
+  private applyRemote(updates: readonly Uint8Array[]): void {
+    if (this.isPoisoned) return
+    try {
+      this.doc.transact(() => {
+        for (const update of updates) Y.applyUpdate(this.doc, update)
+      }, REMOTE_ORIGIN)
+    } catch (err) {
+      // Remote updates were accepted and validated by the node that made
+      // them; one that fails here means this room's state is suspect.
+      this.logger.error({ err }, 'remote update failed to apply')
+      this.isPoisoned = true
+      this.deps.onPoisoned(this)
+    }
   }
 
   private pendingBytes(): number {

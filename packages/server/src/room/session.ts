@@ -106,8 +106,7 @@ export class Session implements RoomMember {
     const room = this.room
     if (room === null) return
     room.members.delete(this)
-    const removals = room.awareness.release(this)
-    if (removals.length > 0) room.broadcast(encodeAwarenessMessage(encodeAwarenessUpdate(removals)), this)
+    room.shareAwareness(room.awareness.release(this), this)
   }
 
   private holdFrame(frame: Uint8Array): void {
@@ -215,8 +214,6 @@ export class Session implements RoomMember {
       // asks for its own id again; it gets it once the old one is gone.
       this.logger.debug({ reason: result.rejected }, 'awareness entry refused')
     }
-    if (result.accepted.length > 0) {
-      room.broadcast(encodeAwarenessMessage(encodeAwarenessUpdate(result.accepted)), this)
-    }
+    room.shareAwareness(result.accepted, this)
   }
 }

@@ -46,6 +46,7 @@ export const writeUpdateBatch = async (
   records: readonly UpdateRecord[],
 ): Promise<BatchResult> => {
   const seqs: (number | undefined)[] = new Array<number | undefined>(records.length)
+  await lockDocuments(tx, records)
   const stored = await findStoredSeqs(tx, records)
 
   // Plan: which records are new, grouped per document in append order, and
@@ -93,6 +94,17 @@ const requireSeq = (seq: number | undefined, index: number): number => {
 }
 
 /** Seqs of the records whose (document, bus id) is already in the log, by `recordKey`. */
+/**
+ * Locks the batch's existing document rows, in id order, before looking for
+ * records already stored: two writers (two persisters) holding the same
+ * entries then run one after the other, and the second finds the first's
+ * rows instead of colliding with them on the unique (doc_id, bus_id).
+ */
+const lockDocuments = async (tx: SqlClient, records: readonly UpdateRecord[]): Promise<void> => {
+  const docIds = [...new Set(records.map((record) => record.docId))].sort()
+  await tx.query('SELECT id FROM documents WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE', [docIds])
+}
+
 const findStoredSeqs = async (
   tx: SqlClient,
   records: readonly UpdateRecord[],
