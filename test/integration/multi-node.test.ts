@@ -7,29 +7,14 @@
  */
 import { randomUUID } from 'node:crypto'
 import { Redis } from 'ioredis'
-import pg from 'pg'
 import { createReplayPlan, loadTrace, ReplayClient, runReplay } from '@quire/tools'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import * as Y from 'yjs'
 import { connectProvider } from '../support/clients.js'
 import { startTestServer, type TestServer } from '../support/servers.js'
+import { readStoredText } from '../support/stored.js'
 import { waitUntil } from '../support/wait.js'
 
 const newDocId = (prefix: string): string => `${prefix}-${randomUUID().slice(0, 8)}`
-
-/** Reads a document's text as PostgreSQL holds it: every stored update applied in order. */
-export const readStoredText = async (databaseUrl: string, docId: string): Promise<string> => {
-  const client = new pg.Client({ connectionString: databaseUrl })
-  await client.connect()
-  try {
-    const doc = new Y.Doc()
-    const { rows } = await client.query<{ data: Buffer }>('SELECT data FROM updates WHERE doc_id = $1 ORDER BY seq', [docId])
-    for (const row of rows) Y.applyUpdate(doc, new Uint8Array(row.data))
-    return doc.getText('text').toString()
-  } finally {
-    await client.end()
-  }
-}
 
 describe('nodes joined by Redis Streams', () => {
   const prefix = `qt${randomUUID().slice(0, 8)}`

@@ -50,6 +50,8 @@ export class TestRedis {
     )
     await waitUntil(async () => {
       const probe = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
+      // Refused connections are expected until the server listens.
+      probe.on('error', () => undefined)
       try {
         await probe.connect()
         return (await probe.ping()) === 'PONG'

@@ -15,11 +15,13 @@ export interface SavedCounters {
   saved: number
   /** Connections opened so far. */
   connections: number
+  /** Close codes of the connections that ended, oldest first. */
+  closeCodes: number[]
 }
 
 /** A tracker shared by one provider's successive sockets. */
 export class SavedTracker {
-  readonly counters: SavedCounters = { sent: 0, saved: 0, connections: 0 }
+  readonly counters: SavedCounters = { sent: 0, saved: 0, connections: 0, closeCodes: [] }
   private readonly listeners = new Set<() => void>()
 
   /** Whether everything sent on the current connection is acknowledged. */
@@ -45,6 +47,9 @@ export class SavedTracker {
         tracker.counters.sent = 0
         tracker.counters.saved = 0
         tracker.counters.connections += 1
+        this.addEventListener('close', (event) => {
+          tracker.counters.closeCodes.push(event.code)
+        })
         this.addEventListener('message', (event) => {
           if (!(event.data instanceof ArrayBuffer)) return
           const message = decodeQuireMessage(new Uint8Array(event.data))
