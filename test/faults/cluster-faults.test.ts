@@ -8,7 +8,13 @@ import { join } from 'node:path'
 import { CloseCode } from '@quire/protocol'
 import { type LocalCluster, startLocalCluster } from '@quire/tools'
 import { afterEach, describe, expect, inject, it } from 'vitest'
-import { freezePostgres, missingTokens, readRssBytes, TestRedis, TypingClient } from '../support/faults.js'
+import {
+  freezePostgres,
+  missingTokens,
+  readRssBytes,
+  TestRedis,
+  TypingClient,
+} from '../support/faults.js'
 import { REPO_ROOT } from '../support/servers.js'
 import { waitUntil } from '../support/wait.js'
 import { readStoredText } from '../support/stored.js'
@@ -28,13 +34,28 @@ let rig: Rig | null = null
 const startRig = async (name: string): Promise<Rig> => {
   const redis = await TestRedis.start()
   const cluster = await startLocalCluster({
-    quireCommand: [process.execPath, '--import', 'tsx', join(REPO_ROOT, 'packages/cli/src/main.ts')],
+    quireCommand: [
+      process.execPath,
+      '--import',
+      'tsx',
+      join(REPO_ROOT, 'packages/cli/src/main.ts'),
+    ],
     databaseUrl: inject('databaseUrl'),
     redisUrl: redis.url,
-    serveArgs: ['--log-level', 'warn', '--ping-interval-ms', '1000', '--persist-claim-idle-ms', '2000'],
+    serveArgs: [
+      '--log-level',
+      'warn',
+      '--ping-interval-ms',
+      '1000',
+      '--persist-claim-idle-ms',
+      '2000',
+    ],
   })
   const docId = `${name}-${Date.now()}`
-  const clients = Array.from({ length: CLIENTS }, (_, i) => new TypingClient(cluster.proxyWsUrl, docId, `c${i}`))
+  const clients = Array.from(
+    { length: CLIENTS },
+    (_, i) => new TypingClient(cluster.proxyWsUrl, docId, `c${i}`),
+  )
   await Promise.all(clients.map((c) => c.client.whenSynced(15_000)))
   rig = { redis, cluster, clients, docId }
   return rig
@@ -74,7 +95,11 @@ const expectEveryTokenEverywhere = async ({ clients, docId }: Rig): Promise<void
 /** Resolves once `count` more tokens have been typed in total. */
 const typeFor = async (clients: readonly TypingClient[], count: number): Promise<void> => {
   const target = clients.reduce((sum, c) => sum + c.typed.length, 0) + count
-  await waitUntil(() => clients.reduce((sum, c) => sum + c.typed.length, 0) >= target, `${count} more tokens`, 30_000)
+  await waitUntil(
+    () => clients.reduce((sum, c) => sum + c.typed.length, 0) >= target,
+    `${count} more tokens`,
+    30_000,
+  )
 }
 
 describe('faults under a 3-node cluster behind nginx', () => {
@@ -127,7 +152,9 @@ describe('faults under a 3-node cluster behind nginx', () => {
       thaw()
     }
     const growthMb = pids.map((_, i) => ((rssPeak[i] ?? 0) - (rssBefore[i] ?? 0)) / 2 ** 20)
-    console.log(`node RSS growth during a 10 s PostgreSQL freeze: ${growthMb.map((mb) => mb.toFixed(1)).join(', ')} MiB`)
+    console.log(
+      `node RSS growth during a 10 s PostgreSQL freeze: ${growthMb.map((mb) => mb.toFixed(1)).join(', ')} MiB`,
+    )
     for (const mb of growthMb) expect(mb).toBeLessThan(100)
     await expectEveryTokenEverywhere(r)
   })
@@ -138,11 +165,20 @@ describe('faults under a 3-node cluster behind nginx', () => {
     await typeFor(r.clients, 60)
     const stoppedAt = Date.now()
     await r.cluster.stopNode(2, 'SIGTERM')
-    const moved = r.clients.filter((c) => c.client.tracker.counters.closeCodes.includes(CloseCode.ServiceRestart))
+    const moved = r.clients.filter((c) =>
+      c.client.tracker.counters.closeCodes.includes(CloseCode.ServiceRestart),
+    )
     expect(moved.length).toBeGreaterThan(0)
-    await waitUntil(() => moved.every((c) => c.client.provider.synced), 'moved clients synced elsewhere', 5_000, 10)
+    await waitUntil(
+      () => moved.every((c) => c.client.provider.synced),
+      'moved clients synced elsewhere',
+      5_000,
+      10,
+    )
     const movedAfterMs = Date.now() - stoppedAt
-    console.log(`clients of the stopped node were synced on another node ${movedAfterMs} ms after SIGTERM`)
+    console.log(
+      `clients of the stopped node were synced on another node ${movedAfterMs} ms after SIGTERM`,
+    )
     expect(r.cluster.nodes[2]?.process.exitCode).toBe(0)
     await typeFor(r.clients, 30)
     await expectEveryTokenEverywhere(r)

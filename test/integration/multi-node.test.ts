@@ -43,9 +43,16 @@ describe('nodes joined by Redis Streams', () => {
     expect(await readStoredText(inject('databaseUrl'), docId)).toContain('from A')
 
     onB.provider.awareness.setLocalStateField('user', { name: 'Bea' })
-    await waitUntil(() => onA.provider.awareness.getStates().has(onB.doc.clientID), 'presence B → A')
+    await waitUntil(
+      () => onA.provider.awareness.getStates().has(onB.doc.clientID),
+      'presence B → A',
+    )
     onB.destroy()
-    await waitUntil(() => !onA.provider.awareness.getStates().has(onB.doc.clientID), 'B gone for A', 5_000)
+    await waitUntil(
+      () => !onA.provider.awareness.getStates().has(onB.doc.clientID),
+      'B gone for A',
+      5_000,
+    )
     onA.destroy()
   })
 
@@ -61,14 +68,21 @@ describe('nodes joined by Redis Streams', () => {
       if (i % 10 === 0) await new Promise((resolve) => setTimeout(resolve, Math.random() * 10))
     }
     await Promise.all([one.whenAllSaved(20_000), two.whenAllSaved(20_000)])
-    await waitUntil(() => one.text() === two.text() && one.text().length === 300, 'both clients converge')
+    await waitUntil(
+      () => one.text() === two.text() && one.text().length === 300,
+      'both clients converge',
+    )
     expect(await readStoredText(inject('databaseUrl'), docId)).toBe(one.text())
     one.destroy()
     two.destroy()
 
     const plan = createReplayPlan(await loadTrace('friendsforever'), { limitTxns: 3_000 })
     const traceDoc = newDocId('t295-trace')
-    const result = await runReplay(plan, { servers: [a.wsUrl, b.wsUrl], docId: traceDoc, timeoutMs: 60_000 })
+    const result = await runReplay(plan, {
+      servers: [a.wsUrl, b.wsUrl],
+      docId: traceDoc,
+      timeoutMs: 60_000,
+    })
     expect(result.mismatch).toBeUndefined()
     expect(result.converged).toBe(true)
     expect(await readStoredText(inject('databaseUrl'), traceDoc)).toBe(plan.expectedText)
@@ -79,11 +93,19 @@ describe('nodes joined by Redis Streams', () => {
     const onB = await connectProvider(b.wsUrl, docId)
     // A does not have the document loaded.
     await a.rooms.applyServerEdit(docId, (doc) => doc.getText('text').insert(0, 'from-api '))
-    await waitUntil(() => onB.doc.getText('text').toString().includes('from-api'), 'server edit → B', 2_000)
+    await waitUntil(
+      () => onB.doc.getText('text').toString().includes('from-api'),
+      'server edit → B',
+      2_000,
+    )
     // Again, while A has it loaded.
     const onA = await connectProvider(a.wsUrl, docId)
     await a.rooms.applyServerEdit(docId, (doc) => doc.getText('text').insert(0, 'again '))
-    await waitUntil(() => onB.doc.getText('text').toString().startsWith('again from-api'), 'second edit → B', 2_000)
+    await waitUntil(
+      () => onB.doc.getText('text').toString().startsWith('again from-api'),
+      'second edit → B',
+      2_000,
+    )
     expect(await readStoredText(inject('databaseUrl'), docId)).toBe('again from-api ')
     onA.destroy()
     onB.destroy()
@@ -104,7 +126,11 @@ describe('nodes joined by Redis Streams', () => {
     }
     const reader = new ReplayClient(b.wsUrl, docId)
     await reader.whenSynced(10_000)
-    await waitUntil(() => [...reader.text()].length === iterations, 'every character on the other node', 10_000)
+    await waitUntil(
+      () => [...reader.text()].length === iterations,
+      'every character on the other node',
+      10_000,
+    )
     expect([...reader.text()].sort().join('')).toBe([...expected].sort().join(''))
     await waitUntil(
       async () => [...(await readStoredText(inject('databaseUrl'), docId))].length === iterations,
@@ -135,7 +161,11 @@ describe('nodes joined by Redis Streams', () => {
 
     const sentAt = Date.now()
     onA.doc.getText('text').insert(7, 'after-kill')
-    await waitUntil(() => onB.doc.getText('text').toString() === 'before after-kill', 'edit after the kill', 5_000)
+    await waitUntil(
+      () => onB.doc.getText('text').toString() === 'before after-kill',
+      'edit after the kill',
+      5_000,
+    )
     await onA.whenAllSaved(10_000)
     expect(Date.now() - sentAt).toBeLessThan(5_000)
     expect(await readStoredText(inject('databaseUrl'), docId)).toBe('before after-kill')

@@ -15,10 +15,15 @@ import { waitUntil } from '../support/wait.js'
 const newDocId = (prefix: string): string => `${prefix}-${randomUUID().slice(0, 8)}`
 
 /** Types `text` through a saved-tracking client and resolves once the server acknowledged it. */
-const typeAndWaitSaved = async (wsUrl: string, docId: string, text: string): Promise<ReplayClient> => {
+const typeAndWaitSaved = async (
+  wsUrl: string,
+  docId: string,
+  text: string,
+): Promise<ReplayClient> => {
   const client = new ReplayClient(wsUrl, docId)
   await client.whenSynced(10_000)
-  for (const char of text) client.doc.getText('text').insert(client.doc.getText('text').length, char)
+  for (const char of text)
+    client.doc.getText('text').insert(client.doc.getText('text').length, char)
   await client.whenAllSaved(10_000)
   return client
 }
@@ -82,7 +87,10 @@ describe.each<StoreKind>(['embedded', 'postgres'])('persistence on the %s store'
       client.doc.getText('text').insert(0, 'persist-me')
       // The server has applied the edit once another client sees it.
       const observer = await connectProvider(node.wsUrl, docId)
-      await waitUntil(() => observer.doc.getText('text').toString() === 'persist-me', 'edit applied')
+      await waitUntil(
+        () => observer.doc.getText('text').toString() === 'persist-me',
+        'edit applied',
+      )
       expect(client.tracker.counters.saved).toBeLessThan(client.tracker.counters.sent)
       const exit = await node.stop(signal)
       expect(exit.code).toBe(0)
@@ -103,7 +111,11 @@ describe.each<StoreKind>(['embedded', 'postgres'])('persistence on the %s store'
     for (let restart = 0; restart < 3; restart++) {
       await node.stop()
       node = await spawnServer([...args, '--port', port])
-      await waitUntil(() => client.provider.synced && client.tracker.isAllSaved, 'client to resync', 15_000)
+      await waitUntil(
+        () => client.provider.synced && client.tracker.isAllSaved,
+        'client to resync',
+        15_000,
+      )
       expect(await readText(node.wsUrl, docId)).toBe('Test')
     }
     client.destroy()
@@ -116,7 +128,9 @@ describe('loading', () => {
     const server = await startTestServer({ store: 'embedded' })
     const docId = newDocId('join')
     const clients = await Promise.all(
-      Array.from({ length: 20 }, () => connectProvider(server.wsUrl, docId, { waitForSync: false })),
+      Array.from({ length: 20 }, () =>
+        connectProvider(server.wsUrl, docId, { waitForSync: false }),
+      ),
     )
     await waitUntil(() => clients.every((c) => c.provider.synced), 'all 20 clients synced')
     const loads = server.logs.withMessage('room loaded').filter((line) => line.docId === docId)
@@ -137,7 +151,10 @@ describe('loading', () => {
     await db.connect()
     await db.query('DELETE FROM checkpoints WHERE doc_id = $1', [docId])
     await db.query("UPDATE updates SET data = '\\xdeadbeef' WHERE doc_id = $1", [docId])
-    const { rows: before } = await db.query<{ count: string }>('SELECT count(*) FROM updates WHERE doc_id = $1', [docId])
+    const { rows: before } = await db.query<{ count: string }>(
+      'SELECT count(*) FROM updates WHERE doc_id = $1',
+      [docId],
+    )
 
     const again = await startTestServer({ store: 'postgres' })
     const raw = await RawClient.open(again.wsUrl, docId)
@@ -146,7 +163,10 @@ describe('loading', () => {
     const closed = await raw.closed
     expect(closed.code).toBe(CloseCode.Unavailable)
     expect(raw.received.filter((frame) => frame[0] === 0)).toHaveLength(0)
-    const { rows: after } = await db.query<{ count: string }>('SELECT count(*) FROM updates WHERE doc_id = $1', [docId])
+    const { rows: after } = await db.query<{ count: string }>(
+      'SELECT count(*) FROM updates WHERE doc_id = $1',
+      [docId],
+    )
     expect(after[0]?.count).toBe(before[0]?.count)
     expect(again.rooms.roomCount).toBe(0)
     await db.end()

@@ -16,8 +16,15 @@ const run = promisify(execFile)
 describe('trace replay', () => {
   it('converges on a sequential trace typed by three interleaving clients', async () => {
     const server = await startTestServer({ store: 'postgres' })
-    const plan = createReplayPlan(await loadTrace('automerge-paper'), { clients: 3, limitTxns: 3_000 })
-    const result = await runReplay(plan, { servers: [server.wsUrl], docId: `seq-${Date.now()}`, timeoutMs: 60_000 })
+    const plan = createReplayPlan(await loadTrace('automerge-paper'), {
+      clients: 3,
+      limitTxns: 3_000,
+    })
+    const result = await runReplay(plan, {
+      servers: [server.wsUrl],
+      docId: `seq-${Date.now()}`,
+      timeoutMs: 60_000,
+    })
     expect(result.mismatch).toBeUndefined()
     expect(result.converged).toBe(true)
     expect(result.edits).toBe(plan.totalEdits)
@@ -29,7 +36,11 @@ describe('trace replay', () => {
     const server = await startTestServer({ store: 'embedded' })
     const plan = createReplayPlan(await loadTrace('friendsforever'), { limitTxns: 4_000 })
     expect(plan.clients).toBe(2)
-    const result = await runReplay(plan, { servers: [server.wsUrl], docId: `conc-${Date.now()}`, timeoutMs: 60_000 })
+    const result = await runReplay(plan, {
+      servers: [server.wsUrl],
+      docId: `conc-${Date.now()}`,
+      timeoutMs: 60_000,
+    })
     expect(result.mismatch).toBeUndefined()
     expect(result.converged).toBe(true)
     await server.dispose()
@@ -38,7 +49,11 @@ describe('trace replay', () => {
   it('converges on a trace with long branches and many agents (A1, first 200 transactions)', async () => {
     const server = await startTestServer({ store: 'embedded' })
     const plan = createReplayPlan(await loadTrace('A1'), { limitTxns: 200 })
-    const result = await runReplay(plan, { servers: [server.wsUrl], docId: `a1-${Date.now()}`, timeoutMs: 60_000 })
+    const result = await runReplay(plan, {
+      servers: [server.wsUrl],
+      docId: `a1-${Date.now()}`,
+      timeoutMs: 60_000,
+    })
     expect(result.mismatch).toBeUndefined()
     expect(result.converged).toBe(true)
     await server.dispose()
@@ -52,10 +67,28 @@ describe('trace replay', () => {
     const docId = `cli-${Date.now()}`
     const replay = await run(
       process.execPath,
-      ['--import', 'tsx', cli, 'replay', 'sveltecomponent', '--server', node.wsUrl, '--clients', '2', '--limit-txns', '1500', '--doc', docId, '--json'],
+      [
+        '--import',
+        'tsx',
+        cli,
+        'replay',
+        'sveltecomponent',
+        '--server',
+        node.wsUrl,
+        '--clients',
+        '2',
+        '--limit-txns',
+        '1500',
+        '--doc',
+        docId,
+        '--json',
+      ],
       { cwd: REPO_ROOT },
     )
-    const last = JSON.parse(replay.stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown>
+    const last = JSON.parse(replay.stdout.trim().split('\n').at(-1) ?? '{}') as Record<
+      string,
+      unknown
+    >
     expect(last).toMatchObject({ doc: docId, converged: true })
     for (const field of ['edits', 'editsPerSec', 'p50Ms', 'p99Ms', 'storedBytes']) {
       expect(typeof last[field]).toBe('number')
@@ -66,19 +99,39 @@ describe('trace replay', () => {
     node = await spawnServer(args)
     const verify = await run(
       process.execPath,
-      ['--import', 'tsx', cli, 'replay', 'sveltecomponent', '--server', node.wsUrl, '--limit-txns', '1500', '--doc', docId, '--verify', '--json'],
+      [
+        '--import',
+        'tsx',
+        cli,
+        'replay',
+        'sveltecomponent',
+        '--server',
+        node.wsUrl,
+        '--limit-txns',
+        '1500',
+        '--doc',
+        docId,
+        '--verify',
+        '--json',
+      ],
       { cwd: REPO_ROOT },
     )
-    expect(JSON.parse(verify.stdout.trim().split('\n').at(-1) ?? '{}')).toMatchObject({ converged: true })
+    expect(JSON.parse(verify.stdout.trim().split('\n').at(-1) ?? '{}')).toMatchObject({
+      converged: true,
+    })
     await node.stop()
     await dir.remove()
   })
 
   it('exits with status 2 and a clear message for bad arguments', async () => {
     const cli = join(REPO_ROOT, 'packages/cli/src/main.ts')
-    const failure = await run(process.execPath, ['--import', 'tsx', cli, 'replay', 'automerge-paper', '--clients', 'x'], {
-      cwd: REPO_ROOT,
-    }).catch((err: { code: number; stderr: string }) => err)
+    const failure = await run(
+      process.execPath,
+      ['--import', 'tsx', cli, 'replay', 'automerge-paper', '--clients', 'x'],
+      {
+        cwd: REPO_ROOT,
+      },
+    ).catch((err: { code: number; stderr: string }) => err)
     expect(failure).toMatchObject({ code: 2 })
     expect((failure as { stderr: string }).stderr).toMatch(/--server is required/)
     expect((failure as { stderr: string }).stderr).toMatch(/--clients must be a positive integer/)

@@ -67,7 +67,9 @@ describe('sync with y-websocket providers', () => {
     const before = raw.received.length
     raw.send(encoding.toUint8Array(encoder))
     await waitUntil(() => other.doc.getText('text').toString() === 'x', 'relay to the other client')
-    const syncUpdates = raw.received.slice(before).filter((frame) => frame[0] === 0 && frame[1] === 2)
+    const syncUpdates = raw.received
+      .slice(before)
+      .filter((frame) => frame[0] === 0 && frame[1] === 2)
     expect(syncUpdates).toHaveLength(0)
     raw.close()
     other.destroy()
@@ -79,11 +81,19 @@ describe('sync with y-websocket providers', () => {
     const b = await connectProvider(server.wsUrl, docId)
     b.provider.awareness.setLocalStateField('user', { name: 'Bea' })
     await waitUntil(
-      () => (a.provider.awareness.getStates().get(b.doc.clientID) as { user?: { name: string } } | undefined)?.user?.name === 'Bea',
+      () =>
+        (
+          a.provider.awareness.getStates().get(b.doc.clientID) as
+            { user?: { name: string } } | undefined
+        )?.user?.name === 'Bea',
       'a to see b',
     )
     b.destroy()
-    await waitUntil(() => !a.provider.awareness.getStates().has(b.doc.clientID), 'b to be gone for a', 5_000)
+    await waitUntil(
+      () => !a.provider.awareness.getStates().has(b.doc.clientID),
+      'b to be gone for a',
+      5_000,
+    )
     a.destroy()
   })
 
@@ -94,16 +104,25 @@ describe('sync with y-websocket providers', () => {
     const ghostClientId = 424242
     ghost.send(
       encodeAwarenessMessage(
-        encodeAwarenessUpdate([{ clientId: ghostClientId, clock: 1, state: { user: { name: 'Ghost' } } }]),
+        encodeAwarenessUpdate([
+          { clientId: ghostClientId, clock: 1, state: { user: { name: 'Ghost' } } },
+        ]),
       ),
     )
-    await waitUntil(() => watcher.provider.awareness.getStates().has(ghostClientId), 'ghost presence')
+    await waitUntil(
+      () => watcher.provider.awareness.getStates().has(ghostClientId),
+      'ghost presence',
+    )
     // Stop reading: the client can no longer answer pings, as when a laptop
     // lid closes or a network drops packets. No close frame is ever sent.
     const socket = (ghost.socket as unknown as { _socket: { pause(): void } })._socket
     socket.pause()
     const startedAt = Date.now()
-    await waitUntil(() => !watcher.provider.awareness.getStates().has(ghostClientId), 'ghost removal', 5_000)
+    await waitUntil(
+      () => !watcher.provider.awareness.getStates().has(ghostClientId),
+      'ghost removal',
+      5_000,
+    )
     // Two ping rounds of 200 ms at most, plus scheduling slack.
     expect(Date.now() - startedAt).toBeLessThan(2_000)
     watcher.destroy()
@@ -116,7 +135,10 @@ describe('sync with y-websocket providers', () => {
     a.provider.awareness.setLocalStateField('user', { name: 'Ann' })
     const intruder = await RawClient.open(server.wsUrl, docId)
     const watcher = await connectProvider(server.wsUrl, docId)
-    await waitUntil(() => watcher.provider.awareness.getStates().has(a.doc.clientID), 'watcher sees Ann')
+    await waitUntil(
+      () => watcher.provider.awareness.getStates().has(a.doc.clientID),
+      'watcher sees Ann',
+    )
     const ownClock = a.provider.awareness.meta.get(a.doc.clientID)?.clock ?? 0
     intruder.send(
       encodeAwarenessMessage(
@@ -127,8 +149,13 @@ describe('sync with y-websocket providers', () => {
     )
     // A query round trip orders after the intruder's message on the server.
     intruder.send(new Uint8Array([MessageType.QueryAwareness]))
-    await waitUntil(() => intruder.received.some((f) => f[0] === MessageType.Awareness), 'query answer')
-    const seen = watcher.provider.awareness.getStates().get(a.doc.clientID) as { user: { name: string } }
+    await waitUntil(
+      () => intruder.received.some((f) => f[0] === MessageType.Awareness),
+      'query answer',
+    )
+    const seen = watcher.provider.awareness.getStates().get(a.doc.clientID) as {
+      user: { name: string }
+    }
     expect(seen.user.name).toBe('Ann')
     a.destroy()
     watcher.destroy()
@@ -140,7 +167,10 @@ describe('sync with y-websocket providers', () => {
     const a = await connectProvider(server.wsUrl, docId)
     a.provider.awareness.setLocalStateField('user', { name: 'Ann' })
     const b = await connectProvider(server.wsUrl, docId)
-    await waitUntil(() => b.provider.awareness.getStates().has(a.doc.clientID), 'b sees a after joining')
+    await waitUntil(
+      () => b.provider.awareness.getStates().has(a.doc.clientID),
+      'b sees a after joining',
+    )
     a.destroy()
     b.destroy()
   })

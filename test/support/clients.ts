@@ -36,7 +36,8 @@ export const connectProvider = async (
       doc.destroy()
     },
   }
-  if (options.waitForSync !== false) await waitUntil(() => provider.synced, `provider sync on ${docId}`)
+  if (options.waitForSync !== false)
+    await waitUntil(() => provider.synced, `provider sync on ${docId}`)
   return client
 }
 
@@ -60,7 +61,11 @@ export class RawClient {
   }
 
   /** Opens a raw socket to `/sync/<docId>` (optionally asking for saved acks). */
-  static async open(wsUrl: string, docId: string, options: { saved?: boolean } = {}): Promise<RawClient> {
+  static async open(
+    wsUrl: string,
+    docId: string,
+    options: { saved?: boolean } = {},
+  ): Promise<RawClient> {
     const query = options.saved === true ? `?${SAVED_ACKS_PARAM}=1` : ''
     const socket = new WebSocket(`${wsUrl}/sync/${docId}${query}`, { perMessageDeflate: false })
     const client = new RawClient(socket)

@@ -16,7 +16,8 @@ declare module 'vitest' {
   }
 }
 
-const ADMIN_URL = process.env.QUIRE_TEST_ADMIN_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
+const ADMIN_URL =
+  process.env.QUIRE_TEST_ADMIN_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 const REDIS_URL = process.env.QUIRE_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {

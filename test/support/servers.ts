@@ -23,7 +23,9 @@ export type StoreKind = 'embedded' | 'postgres'
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
 /** A temporary folder, removed by the returned function. */
-export const makeTempDir = async (prefix: string): Promise<{ path: string; remove: () => Promise<void> }> => {
+export const makeTempDir = async (
+  prefix: string,
+): Promise<{ path: string; remove: () => Promise<void> }> => {
   const path = await mkdtemp(join(tmpdir(), `quire-${prefix}-`))
   return { path, remove: () => rm(path, { recursive: true, force: true }) }
 }
@@ -86,7 +88,9 @@ export const startTestServer = async (options: TestServerOptions): Promise<TestS
     {},
   )
   const logs = new LogCapture()
-  const server = await startQuireServer(config, { logger: createLogger({ level: 'debug', destination: logs }) })
+  const server = await startQuireServer(config, {
+    logger: createLogger({ level: 'debug', destination: logs }),
+  })
   return {
     ...server,
     logs,
@@ -115,11 +119,25 @@ export interface ServerProcess {
  * listening. `args` are extra flags; the port is chosen by the OS unless
  * given.
  */
-export const spawnServer = async (args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<ServerProcess> => {
+export const spawnServer = async (
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<ServerProcess> => {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', join(REPO_ROOT, 'packages/cli/src/main.ts'), 'serve', ...(args.includes('--port') ? [] : ['--port', '0']), ...args],
-    { cwd: REPO_ROOT, env: { ...process.env, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    [
+      '--import',
+      'tsx',
+      join(REPO_ROOT, 'packages/cli/src/main.ts'),
+      'serve',
+      ...(args.includes('--port') ? [] : ['--port', '0']),
+      ...args,
+    ],
+    {
+      cwd: REPO_ROOT,
+      env: { ...process.env, LOG_LEVEL: 'info', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
   )
   let output = ''
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()))
@@ -128,7 +146,10 @@ export const spawnServer = async (args: readonly string[], env: NodeJS.ProcessEn
     child.once('exit', (code, signal) => resolve({ code, signal })),
   )
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`quire serve did not start:\n${output}`)), 30_000)
+    const timer = setTimeout(
+      () => reject(new Error(`quire serve did not start:\n${output}`)),
+      30_000,
+    )
     const onData = (): void => {
       const match = /Quire is listening on (http:\/\/\S+)/.exec(output)
       if (match?.[1] === undefined) return

@@ -46,12 +46,20 @@ export const runCluster = async (argv: readonly string[]): Promise<number> => {
   }
   const nodes = Number(values.nodes ?? 3)
   const port = Number(values.port ?? 8090)
-  if (!Number.isInteger(nodes) || nodes < 1 || !Number.isInteger(port) || port < 1 || port > 65535) {
+  if (
+    !Number.isInteger(nodes) ||
+    nodes < 1 ||
+    !Number.isInteger(port) ||
+    port < 1 ||
+    port > 65535
+  ) {
     process.stderr.write('quire cluster: --nodes and --port must be positive integers\n')
     return 2
   }
   const databaseUrl =
-    values['database-url'] ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/quire_cluster'
+    values['database-url'] ??
+    process.env.DATABASE_URL ??
+    'postgres://postgres@127.0.0.1:5432/quire_cluster'
   const redisUrl = values['redis-url'] ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
   await ensureDatabase(databaseUrl)
 

@@ -39,7 +39,10 @@ export const runServe = async (argv: readonly string[]): Promise<number> => {
   }
 
   const flags: Partial<Record<ServeOptionName, string>> = {}
-  for (const [name, spec] of Object.entries(SERVE_OPTIONS) as [ServeOptionName, { flag: string }][]) {
+  for (const [name, spec] of Object.entries(SERVE_OPTIONS) as [
+    ServeOptionName,
+    { flag: string },
+  ][]) {
     const value = parsed.values[spec.flag]
     if (typeof value === 'string') flags[name] = value
   }
@@ -59,7 +62,9 @@ export const runServe = async (argv: readonly string[]): Promise<number> => {
   return new Promise<number>((resolve) => {
     const stop = (signal: string): void => {
       const deadline = setTimeout(() => {
-        process.stderr.write(`quire serve: shutdown took longer than ${config.shutdownTimeoutMs} ms\n`)
+        process.stderr.write(
+          `quire serve: shutdown took longer than ${config.shutdownTimeoutMs} ms\n`,
+        )
         resolve(1)
       }, config.shutdownTimeoutMs)
       deadline.unref()

@@ -41,7 +41,8 @@ export class BoundedReader {
     for (;;) {
       const byte = this.readUint8()
       value += (byte & 0x7f) * multiplier
-      if (value > Number.MAX_SAFE_INTEGER) throw new DecodeError(`varint overflow at byte ${this.pos}`)
+      if (value > Number.MAX_SAFE_INTEGER)
+        throw new DecodeError(`varint overflow at byte ${this.pos}`)
       if (byte < 0x80) return value
       multiplier *= 128
     }
@@ -57,7 +58,8 @@ export class BoundedReader {
       for (;;) {
         const byte = this.readUint8()
         value += (byte & 0x7f) * multiplier
-        if (value > Number.MAX_SAFE_INTEGER) throw new DecodeError(`varint overflow at byte ${this.pos}`)
+        if (value > Number.MAX_SAFE_INTEGER)
+          throw new DecodeError(`varint overflow at byte ${this.pos}`)
         if (byte < 0x80) break
         multiplier *= 128
       }

@@ -42,7 +42,8 @@ export const decodeClientMessage = (frame: Uint8Array): DecodedClientMessage => 
     reader.expectEnd('message')
     return { ok: true, message }
   } catch (err) {
-    if (err instanceof DecodeError) return { ok: false, reason: `malformed message: ${err.message}` }
+    if (err instanceof DecodeError)
+      return { ok: false, reason: `malformed message: ${err.message}` }
     throw err
   }
 }

@@ -1,5 +1,10 @@
 export { BoundedReader, DecodeError } from './bounded-reader.js'
-export { CloseCode, isRetryableClose, MAX_CLOSE_REASON_BYTES, toCloseReason } from './close-codes.js'
+export {
+  CloseCode,
+  isRetryableClose,
+  MAX_CLOSE_REASON_BYTES,
+  toCloseReason,
+} from './close-codes.js'
 export {
   type AwarenessEntry,
   type ClientMessage,

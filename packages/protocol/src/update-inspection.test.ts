@@ -41,7 +41,10 @@ describe('inspectUpdateV1', () => {
     const update = richDocumentUpdate()
     const longer = new Uint8Array(update.length + 1)
     longer.set(update)
-    expect(inspectUpdateV1(longer)).toMatchObject({ ok: false, reason: expect.stringContaining('trailing') })
+    expect(inspectUpdateV1(longer)).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining('trailing'),
+    })
   })
 
   it('refuses a struct count that the bytes cannot hold', () => {

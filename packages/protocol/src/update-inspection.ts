@@ -225,7 +225,9 @@ const readId = (reader: BoundedReader, client: number, clock: number): void => {
   const idClient = reader.readVarUint()
   const idClock = checkClock(reader.readVarUint())
   if (idClient === client && idClock >= clock) {
-    throw new DecodeError(`struct ${client}:${clock} refers to its own client's future (${idClock})`)
+    throw new DecodeError(
+      `struct ${client}:${clock} refers to its own client's future (${idClock})`,
+    )
   }
 }
 

@@ -20,10 +20,16 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import * as Y from 'yjs'
-import { LatencyRecorder, type LatencySummary, ReplayClient, startLocalCluster } from '../src/index.js'
+import {
+  LatencyRecorder,
+  type LatencySummary,
+  ReplayClient,
+  startLocalCluster,
+} from '../src/index.js'
 
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url))
-const ADMIN_URL = process.env.QUIRE_BENCH_ADMIN_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
+const ADMIN_URL =
+  process.env.QUIRE_BENCH_ADMIN_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 const REDIS_URL = process.env.QUIRE_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379'
 const isQuick = process.argv.includes('--quick')
 const NODES = 3
@@ -84,7 +90,10 @@ const runOnce = async (): Promise<RunResult> => {
           if (sender === undefined) continue
           const clock = Y.getState(receiver.client.doc.store, clientId)
           let pointer = pointers.get(clientId) ?? 0
-          while (pointer < sender.edits.length && (sender.edits[pointer]?.[0] ?? Infinity) <= clock) {
+          while (
+            pointer < sender.edits.length &&
+            (sender.edits[pointer]?.[0] ?? Infinity) <= clock
+          ) {
             const sentAt = sender.edits[pointer]?.[1] ?? now
             ;(sender.node === receiver.node ? sameNode : crossNode).record(now - sentAt)
             pointer++
@@ -96,16 +105,22 @@ const runOnce = async (): Promise<RunResult> => {
     // Each client types one character every EDIT_INTERVAL_MS, phases spread out.
     let edits = 0
     const timers = clients.map(({ client }, i) =>
-      setTimeout(() => {
-        const interval = setInterval(() => {
-          const text = client.doc.getText('text')
-          const record = sent.get(client.doc.clientID)
-          text.insert(text.length === 0 ? 0 : Math.floor(Math.random() * text.length), 'x')
-          record?.edits.push([Y.getState(client.doc.store, client.doc.clientID), performance.now()])
-          edits++
-        }, EDIT_INTERVAL_MS)
-        timers.push(interval)
-      }, (i * EDIT_INTERVAL_MS) / CLIENTS),
+      setTimeout(
+        () => {
+          const interval = setInterval(() => {
+            const text = client.doc.getText('text')
+            const record = sent.get(client.doc.clientID)
+            text.insert(text.length === 0 ? 0 : Math.floor(Math.random() * text.length), 'x')
+            record?.edits.push([
+              Y.getState(client.doc.store, client.doc.clientID),
+              performance.now(),
+            ])
+            edits++
+          }, EDIT_INTERVAL_MS)
+          timers.push(interval)
+        },
+        (i * EDIT_INTERVAL_MS) / CLIENTS,
+      ),
     )
     await new Promise((resolve) => setTimeout(resolve, RUN_MS))
     for (const timer of timers) clearInterval(timer)
@@ -125,7 +140,8 @@ const median = (values: readonly number[]): number => {
 }
 
 const main = async (): Promise<void> => {
-  if (hasTaskset()) execFileSync('taskset', ['-p', '-c', '1', String(process.pid)], { stdio: 'ignore' })
+  if (hasTaskset())
+    execFileSync('taskset', ['-p', '-c', '1', String(process.pid)], { stdio: 'ignore' })
   const runs: RunResult[] = []
   for (let i = 0; i < RUNS; i++) {
     const run = await runOnce()

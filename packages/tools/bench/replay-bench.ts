@@ -23,7 +23,8 @@ import { openPgliteClient } from '../../server/src/store/index.js'
 import { createReplayPlan, loadTrace, type ReplayResult, runReplay } from '../src/index.js'
 
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url))
-const ADMIN_URL = process.env.QUIRE_BENCH_ADMIN_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
+const ADMIN_URL =
+  process.env.QUIRE_BENCH_ADMIN_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 const isQuick = process.argv.includes('--quick')
 const TRACE = 'automerge-paper'
 
@@ -47,9 +48,23 @@ const hasTaskset = (): boolean => {
 }
 
 const startServer = async (args: string[]): Promise<{ child: ChildProcess; wsUrl: string }> => {
-  const command = [process.execPath, '--import', 'tsx', join(REPO_ROOT, 'packages/cli/src/main.ts'), 'serve', '--port', '0', '--log-level', 'warn', ...args]
+  const command = [
+    process.execPath,
+    '--import',
+    'tsx',
+    join(REPO_ROOT, 'packages/cli/src/main.ts'),
+    'serve',
+    '--port',
+    '0',
+    '--log-level',
+    'warn',
+    ...args,
+  ]
   const pinned = hasTaskset() ? ['taskset', '-c', '0', ...command] : command
-  const child = spawn(pinned[0] as string, pinned.slice(1), { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(pinned[0] as string, pinned.slice(1), {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
   const wsUrl = await new Promise<string>((resolve, reject) => {
     let output = ''
     child.stdout?.on('data', (chunk: Buffer) => {
@@ -72,9 +87,19 @@ const measureStorage = async (
   query: (text: string, params: unknown[]) => Promise<Record<string, unknown>[]>,
   docId: string,
 ): Promise<{ logBytes: number; checkpointBytes: number; updateRows: number }> => {
-  const [log] = await query('SELECT count(*)::int AS rows, coalesce(sum(octet_length(data)), 0)::bigint AS bytes FROM updates WHERE doc_id = $1', [docId])
-  const [checkpoint] = await query('SELECT coalesce(sum(octet_length(state)), 0)::bigint AS bytes FROM checkpoints WHERE doc_id = $1', [docId])
-  return { logBytes: Number(log?.bytes ?? 0), checkpointBytes: Number(checkpoint?.bytes ?? 0), updateRows: Number(log?.rows ?? 0) }
+  const [log] = await query(
+    'SELECT count(*)::int AS rows, coalesce(sum(octet_length(data)), 0)::bigint AS bytes FROM updates WHERE doc_id = $1',
+    [docId],
+  )
+  const [checkpoint] = await query(
+    'SELECT coalesce(sum(octet_length(state)), 0)::bigint AS bytes FROM checkpoints WHERE doc_id = $1',
+    [docId],
+  )
+  return {
+    logBytes: Number(log?.bytes ?? 0),
+    checkpointBytes: Number(checkpoint?.bytes ?? 0),
+    updateRows: Number(log?.rows ?? 0),
+  }
 }
 
 const runOne = async (store: Row['store'], clients: number): Promise<Row> => {
@@ -96,7 +121,11 @@ const runOne = async (store: Row['store'], clients: number): Promise<Row> => {
       const client = new pg.Client({ connectionString: url.toString() })
       await client.connect()
       try {
-        return await measureStorage(async (text, params) => (await client.query(text, params)).rows as Record<string, unknown>[], docId)
+        return await measureStorage(
+          async (text, params) =>
+            (await client.query(text, params)).rows as Record<string, unknown>[],
+          docId,
+        )
       } finally {
         await client.end()
       }
@@ -121,7 +150,9 @@ const runOne = async (store: Row['store'], clients: number): Promise<Row> => {
 
   const { child, wsUrl } = await startServer(serverArgs)
   try {
-    process.stderr.write(`${store}, ${clients} client(s): replaying ${plan.steps.length} transactions\n`)
+    process.stderr.write(
+      `${store}, ${clients} client(s): replaying ${plan.steps.length} transactions\n`,
+    )
     const result = await runReplay(plan, { servers: [wsUrl], docId, timeoutMs: 30 * 60_000 })
     await stopServer(child)
     const stored = await storage()
@@ -148,7 +179,8 @@ const formatTable = (rows: readonly Row[], totalEdits: number): string => {
   ]
   for (const row of rows) {
     const r = row.result
-    const fanOut = r.latency.count === 0 ? ['–', '–', '–'] : [`${r.p50Ms} ms`, `${r.p99Ms} ms`, `${r.maxMs} ms`]
+    const fanOut =
+      r.latency.count === 0 ? ['–', '–', '–'] : [`${r.p50Ms} ms`, `${r.p99Ms} ms`, `${r.maxMs} ms`]
     lines.push(
       `| ${row.store} | ${row.clients} | ${r.converged ? 'yes' : 'NO'} | ${r.editsPerSec} | ${(r.durationMs / 1000).toFixed(1)} s | ${fanOut.join(' | ')} | ${row.updateRows} | ${(row.logBytes / r.edits).toFixed(1)} | ${row.checkpointBytes} |`,
     )
@@ -157,7 +189,8 @@ const formatTable = (rows: readonly Row[], totalEdits: number): string => {
 }
 
 const main = async (): Promise<void> => {
-  if (hasTaskset()) execFileSync('taskset', ['-p', '-c', '1', String(process.pid)], { stdio: 'ignore' })
+  if (hasTaskset())
+    execFileSync('taskset', ['-p', '-c', '1', String(process.pid)], { stdio: 'ignore' })
   const rows: Row[] = []
   for (const store of ['embedded', 'postgres'] as const) {
     for (const clients of [1, 8]) rows.push(await runOne(store, clients))
@@ -166,7 +199,10 @@ const main = async (): Promise<void> => {
   const dir = join(REPO_ROOT, 'bench/results')
   await mkdir(dir, { recursive: true })
   const suffix = isQuick ? '-quick' : ''
-  await writeFile(join(dir, `replay${suffix}.json`), `${JSON.stringify({ trace: TRACE, quick: isQuick, node: process.version, cpu: cpus()[0]?.model, rows }, null, 2)}\n`)
+  await writeFile(
+    join(dir, `replay${suffix}.json`),
+    `${JSON.stringify({ trace: TRACE, quick: isQuick, node: process.version, cpu: cpus()[0]?.model, rows }, null, 2)}\n`,
+  )
   const table = formatTable(rows, totalEdits)
   await writeFile(join(dir, `replay${suffix}.md`), table)
   process.stdout.write(table)

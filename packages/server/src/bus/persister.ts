@@ -18,7 +18,13 @@ import type { Redis } from 'ioredis'
 import type { Logger } from '../log/index.js'
 import type { DocumentStore } from '../store/index.js'
 import { openRedis, whenReady } from './redis-connection.js'
-import { compareStreamIds, PERSISTER_GROUP, readFields, type RedisKeys, StreamField } from './redis-keys.js'
+import {
+  compareStreamIds,
+  PERSISTER_GROUP,
+  readFields,
+  type RedisKeys,
+  StreamField,
+} from './redis-keys.js'
 
 /** Settings of a persister. */
 export interface PersisterOptions {
@@ -124,10 +130,16 @@ interface Work {
 
 const readWork = async (redis: Redis, keys: RedisKeys, consumer: string): Promise<Work> => {
   const reply = (await redis.xreadgroup(
-    'GROUP', PERSISTER_GROUP, consumer,
-    'COUNT', WORK_BATCH,
-    'BLOCK', WORK_BLOCK_MS,
-    'STREAMS', keys.persistQueue, '>',
+    'GROUP',
+    PERSISTER_GROUP,
+    consumer,
+    'COUNT',
+    WORK_BATCH,
+    'BLOCK',
+    WORK_BLOCK_MS,
+    'STREAMS',
+    keys.persistQueue,
+    '>',
   )) as [string, [string, string[]][]][] | null
   return collectWork(reply?.[0]?.[1] ?? [])
 }
@@ -139,7 +151,13 @@ const claimStaleWork = async (
   claimIdleMs: number,
 ): Promise<Work> => {
   const reply = (await redis.xautoclaim(
-    keys.persistQueue, PERSISTER_GROUP, consumer, claimIdleMs, '0-0', 'COUNT', WORK_BATCH,
+    keys.persistQueue,
+    PERSISTER_GROUP,
+    consumer,
+    claimIdleMs,
+    '0-0',
+    'COUNT',
+    WORK_BATCH,
   )) as [string, [string, string[]][]]
   return collectWork(reply[1] ?? [])
 }
@@ -157,7 +175,11 @@ const collectWork = (entries: readonly [string, string[] | null][]): Work => {
 }
 
 /** Commits every entry of the document's stream past its persisted position. */
-const persistDocument = async (redis: Redis, options: PersisterOptions, docId: string): Promise<void> => {
+const persistDocument = async (
+  redis: Redis,
+  options: PersisterOptions,
+  docId: string,
+): Promise<void> => {
   const keys = options.keys
   const key = keys.updatesStream(docId)
   let cursor = (await redis.get(keys.persisted(docId))) ?? null

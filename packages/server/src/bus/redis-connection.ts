@@ -31,4 +31,6 @@ export const openRedis = (redisUrl: string, role: string, logger: Logger): Redis
 
 /** Resolves once `redis` is ready (immediately if it is). */
 export const whenReady = (redis: Redis): Promise<void> =>
-  redis.status === 'ready' ? Promise.resolve() : new Promise((resolve) => redis.once('ready', () => resolve()))
+  redis.status === 'ready'
+    ? Promise.resolve()
+    : new Promise((resolve) => redis.once('ready', () => resolve()))

@@ -254,14 +254,18 @@ class RedisDocumentLog implements RedisLog {
 
   private notePersisted(docId: string, streamId: string): void {
     const known = this.persisted.get(docId)
-    if (known === undefined || compareStreamIds(streamId, known) > 0) this.persisted.set(docId, streamId)
+    if (known === undefined || compareStreamIds(streamId, known) > 0)
+      this.persisted.set(docId, streamId)
     this.settleDurable(docId)
   }
 
   private async subscribeDoc(docId: string): Promise<void> {
     if (this.subscribedDocs.has(docId)) return
     this.subscribedDocs.add(docId)
-    await this.subscriber.subscribe(this.keys.awarenessChannel(docId), this.keys.savedChannel(docId))
+    await this.subscriber.subscribe(
+      this.keys.awarenessChannel(docId),
+      this.keys.savedChannel(docId),
+    )
     await this.refreshPersisted([docId])
   }
 
@@ -269,7 +273,9 @@ class RedisDocumentLog implements RedisLog {
     if (this.docs.has(docId) || this.pending.has(docId) || !this.subscribedDocs.has(docId)) return
     this.subscribedDocs.delete(docId)
     this.persisted.delete(docId)
-    await this.subscriber.unsubscribe(this.keys.awarenessChannel(docId), this.keys.savedChannel(docId)).catch(() => undefined)
+    await this.subscriber
+      .unsubscribe(this.keys.awarenessChannel(docId), this.keys.savedChannel(docId))
+      .catch(() => undefined)
   }
 
   /** Reads persisted positions directly: a pub/sub message may have been missed. */
@@ -290,7 +296,12 @@ class RedisDocumentLog implements RedisLog {
     const generation = ++this.readGeneration
     const unblock = async (): Promise<void> => {
       for (let attempt = 0; attempt < 100; attempt++) {
-        if (!this.isReaderBlocked || this.readerClientId === null || generation !== this.readGeneration) return
+        if (
+          !this.isReaderBlocked ||
+          this.readerClientId === null ||
+          generation !== this.readGeneration
+        )
+          return
         const unblocked = await this.command.client('UNBLOCK', this.readerClientId).catch(() => 0)
         if (unblocked === 1) return
         await new Promise((resolve) => setTimeout(resolve, 2))
@@ -313,7 +324,15 @@ class RedisDocumentLog implements RedisLog {
         this.isReaderBlocked = true
         // The block timeout is a safety net only: reads return as soon as
         // an entry arrives, and changes of the document set interrupt them.
-        const result = await this.reader.xreadBuffer('COUNT', 1000, 'BLOCK', READ_BLOCK_MS, 'STREAMS', ...keys, ...ids)
+        const result = await this.reader.xreadBuffer(
+          'COUNT',
+          1000,
+          'BLOCK',
+          READ_BLOCK_MS,
+          'STREAMS',
+          ...keys,
+          ...ids,
+        )
         this.isReaderBlocked = false
         for (const [key, entries] of result ?? []) this.deliver(key.toString('utf8'), entries)
       } catch (err) {
@@ -369,7 +388,9 @@ class RedisDocumentLog implements RedisLog {
     for (const [docId, doc] of this.docs) {
       try {
         const stored = await this.options.store.loadDocument(docId)
-        doc.listener.onResync(stored.checkpoint === null ? stored.updates : [stored.checkpoint, ...stored.updates])
+        doc.listener.onResync(
+          stored.checkpoint === null ? stored.updates : [stored.checkpoint, ...stored.updates],
+        )
       } catch (err) {
         this.logger.error({ err, docId }, 'resync failed')
       }

@@ -10,7 +10,8 @@ import type { DocumentStore } from '../store/index.js'
 export const createStoreLog = (store: DocumentStore): DocumentLog => ({
   open: async (docId): Promise<OpenedDocument> => {
     const stored = await store.loadDocument(docId)
-    const updates = stored.checkpoint === null ? stored.updates : [stored.checkpoint, ...stored.updates]
+    const updates =
+      stored.checkpoint === null ? stored.updates : [stored.checkpoint, ...stored.updates]
     return { updates, close: () => undefined }
   },
   append: (record) => store.appendUpdate(record),

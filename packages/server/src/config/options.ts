@@ -16,8 +16,18 @@ export interface OptionSpec {
 
 /** The flags of `quire serve`, in the order `--help` lists them. */
 export const SERVE_OPTIONS = {
-  host: { flag: 'host', env: 'HOST', kind: 'string', help: 'address to listen on (default 127.0.0.1)' },
-  port: { flag: 'port', env: 'PORT', kind: 'integer', help: 'TCP port for HTTP and WebSocket (default 8080)' },
+  host: {
+    flag: 'host',
+    env: 'HOST',
+    kind: 'string',
+    help: 'address to listen on (default 127.0.0.1)',
+  },
+  port: {
+    flag: 'port',
+    env: 'PORT',
+    kind: 'integer',
+    help: 'TCP port for HTTP and WebSocket (default 8080)',
+  },
   dataDir: {
     flag: 'data-dir',
     env: 'QUIRE_DATA_DIR',
@@ -209,7 +219,9 @@ export const resolveServeConfig = (
     )
   }
   if (parsed.data.role !== 'all' && parsed.data.redisUrl === undefined) {
-    throw new ConfigError([`--role ${parsed.data.role} (QUIRE_ROLE): needs --redis-url (REDIS_URL)`])
+    throw new ConfigError([
+      `--role ${parsed.data.role} (QUIRE_ROLE): needs --redis-url (REDIS_URL)`,
+    ])
   }
   return Object.freeze(parsed.data)
 }

@@ -30,7 +30,11 @@ export const createHttpApp = (logger: Logger, health: HealthSource): FastifyInst
 
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id)
-    if (request.url.startsWith('/api/') || request.url.startsWith('/healthz') || request.url.startsWith('/readyz')) {
+    if (
+      request.url.startsWith('/api/') ||
+      request.url.startsWith('/healthz') ||
+      request.url.startsWith('/readyz')
+    ) {
       reply.header('cache-control', 'no-store')
     }
   })

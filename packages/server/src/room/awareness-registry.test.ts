@@ -34,18 +34,22 @@ describe('AwarenessRegistry', () => {
     expect(registry.size).toBe(MAX_AWARENESS_IDS_PER_SESSION)
   })
 
-  it('ignores a local echo of another node\'s entry, but lets a moved client take its id over', () => {
+  it("ignores a local echo of another node's entry, but lets a moved client take its id over", () => {
     const registry = new AwarenessRegistry()
     registry.applyRemote('node-b', [{ clientId: 7, clock: 3, state: state('Bea') }])
     const localClient = {}
     // y-websocket clients echo what they heard, with the clock they heard.
-    expect(registry.apply(localClient, [{ clientId: 7, clock: 3, state: state('Bea') }]).accepted).toEqual([])
+    expect(
+      registry.apply(localClient, [{ clientId: 7, clock: 3, state: state('Bea') }]).accepted,
+    ).toEqual([])
     // A removal from node B still applies: the echo did not steal the id.
     expect(registry.applyRemote('node-b', [{ clientId: 7, clock: 3, state: null }])).toHaveLength(1)
 
     registry.applyRemote('node-b', [{ clientId: 8, clock: 5, state: state('Moved') }])
     const moved = {}
-    expect(registry.apply(moved, [{ clientId: 8, clock: 6, state: state('Moved') }]).accepted).toHaveLength(1)
+    expect(
+      registry.apply(moved, [{ clientId: 8, clock: 6, state: state('Moved') }]).accepted,
+    ).toHaveLength(1)
     // Node B's late removal cannot remove the client that is connected here now.
     expect(registry.applyRemote('node-b', [{ clientId: 8, clock: 7, state: null }])).toEqual([])
   })

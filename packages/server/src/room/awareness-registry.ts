@@ -146,7 +146,8 @@ export class AwarenessRegistry {
         this.records.delete(clientId)
         continue
       }
-      if (record.state !== null) entries.push({ clientId, clock: record.clock, state: record.state })
+      if (record.state !== null)
+        entries.push({ clientId, clock: record.clock, state: record.state })
     }
     return entries
   }
@@ -177,4 +178,5 @@ export class AwarenessRegistry {
 
 /** y-protocols' rule: a higher clock wins; at equal clocks only a removal does. */
 const isNewer = (entry: AwarenessEntry, record: AwarenessRecord): boolean =>
-  entry.clock > record.clock || (entry.clock === record.clock && entry.state === null && record.state !== null)
+  entry.clock > record.clock ||
+  (entry.clock === record.clock && entry.state === null && record.state !== null)

@@ -155,7 +155,8 @@ export class RoomManager {
     const settling: Promise<unknown>[] = [...this.draining.values()]
     for (const [docId, entry] of this.entries) {
       if (entry.idleTimer !== null) clearTimeout(entry.idleTimer)
-      for (const session of entry.sessions) session.fail(CloseCode.ServiceRestart, 'server restarting')
+      for (const session of entry.sessions)
+        session.fail(CloseCode.ServiceRestart, 'server restarting')
       settling.push(entry.room.whenAppendsSettle())
       this.entries.delete(docId)
     }
@@ -238,7 +239,8 @@ export class RoomManager {
    */
   private discard(docId: string, entry: RoomEntry): void {
     if (this.entries.get(docId) !== entry) return
-    for (const session of entry.sessions) session.fail(CloseCode.Unavailable, 'document is reloading; reconnect')
+    for (const session of entry.sessions)
+      session.fail(CloseCode.Unavailable, 'document is reloading; reconnect')
     entry.sessions.clear()
     if (entry.idleTimer !== null) clearTimeout(entry.idleTimer)
     this.unload(docId, entry)

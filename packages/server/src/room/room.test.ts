@@ -50,7 +50,12 @@ describe('Room', () => {
     const poisoned: Room[] = []
     const room = new Room(
       'doc',
-      { log: createStoreLog(store), logger: pino({ level: 'silent' }), nextBusId: () => 'n:1', onPoisoned: (r) => poisoned.push(r) },
+      {
+        log: createStoreLog(store),
+        logger: pino({ level: 'silent' }),
+        nextBusId: () => 'n:1',
+        onPoisoned: (r) => poisoned.push(r),
+      },
       { maxPendingUpdateBytes: 1024 },
     )
     await room.load()
@@ -68,7 +73,9 @@ describe('Room', () => {
     // A poisoned room refuses everything after.
     const good = new Y.Doc()
     good.getText('text').insert(0, 'good')
-    expect(room.applyUpdate(Y.encodeStateAsUpdate(good), null, { userId: null, connId: 'c2' })).toMatchObject({
+    expect(
+      room.applyUpdate(Y.encodeStateAsUpdate(good), null, { userId: null, connId: 'c2' }),
+    ).toMatchObject({
       ok: false,
       reason: 'poisoned',
     })
@@ -79,20 +86,32 @@ describe('Room', () => {
     const store = memoryStore()
     const room = new Room(
       'doc',
-      { log: createStoreLog(store), logger: pino({ level: 'silent' }), nextBusId: () => 'n:7', onPoisoned: () => undefined },
+      {
+        log: createStoreLog(store),
+        logger: pino({ level: 'silent' }),
+        nextBusId: () => 'n:7',
+        onPoisoned: () => undefined,
+      },
       { maxPendingUpdateBytes: 1024 },
     )
     await room.load()
-    const sender: RoomMember = { deliver: () => expect.fail('the sender must not get its own update') }
+    const sender: RoomMember = {
+      deliver: () => expect.fail('the sender must not get its own update'),
+    }
     const delivered: Uint8Array[] = []
     room.members.add(sender)
     room.members.add({ deliver: (frame) => delivered.push(frame) })
     const source = new Y.Doc()
     source.getText('text').insert(0, 'hi')
-    const outcome = room.applyUpdate(Y.encodeStateAsUpdate(source), sender, { userId: 'u1', connId: 'c1' })
+    const outcome = room.applyUpdate(Y.encodeStateAsUpdate(source), sender, {
+      userId: 'u1',
+      connId: 'c1',
+    })
     expect(outcome.ok).toBe(true)
     expect(delivered).toHaveLength(1)
-    expect(store.appended).toMatchObject([{ docId: 'doc', userId: 'u1', connId: 'c1', busId: 'n:7' }])
+    expect(store.appended).toMatchObject([
+      { docId: 'doc', userId: 'u1', connId: 'c1', busId: 'n:7' },
+    ])
 
     // The same update again changes nothing: nothing relayed, nothing stored.
     room.applyUpdate(Y.encodeStateAsUpdate(source), sender, { userId: 'u1', connId: 'c1' })

@@ -105,7 +105,8 @@ export class Room {
       onRemoteUpdate: (update) => this.applyRemote([update]),
       onRemoteAwareness: (originNodeId, entries) => {
         const accepted = this.awareness.applyRemote(originNodeId, entries)
-        if (accepted.length > 0) this.broadcast(encodeAwarenessMessage(encodeAwarenessUpdate(accepted)), null)
+        if (accepted.length > 0)
+          this.broadcast(encodeAwarenessMessage(encodeAwarenessUpdate(accepted)), null)
       },
       onResync: (updates) => this.applyRemote(updates),
     }
@@ -141,7 +142,11 @@ export class Room {
    * room reports itself poisoned (its document may hold the partial update)
    * so the manager can discard it and reload the stored state.
    */
-  applyUpdate(update: Uint8Array, origin: RoomMember | null, attribution: Attribution): ApplyOutcome {
+  applyUpdate(
+    update: Uint8Array,
+    origin: RoomMember | null,
+    attribution: Attribution,
+  ): ApplyOutcome {
     if (this.isPoisoned) return { ok: false, reason: 'poisoned' }
     const store = this.doc.store
     // Yjs merges newly parked structs into the pending record in place,
@@ -172,7 +177,8 @@ export class Room {
       this.parkedRelease = null
     }
     const parkedNow =
-      (store.pendingStructs?.update ?? null) !== pendingBefore || store.pendingDs !== pendingDsBefore
+      (store.pendingStructs?.update ?? null) !== pendingBefore ||
+      store.pendingDs !== pendingDsBefore
     if (hasPending && parkedNow) {
       if (this.pendingBytes() > this.limits.maxPendingUpdateBytes) {
         this.dropPending()
@@ -220,7 +226,11 @@ export class Room {
   }
 
   /** Broadcasts one applied change to the other members and appends it to the log. */
-  private publish(update: Uint8Array, origin: RoomMember | null, attribution: Attribution): Promise<unknown> {
+  private publish(
+    update: Uint8Array,
+    origin: RoomMember | null,
+    attribution: Attribution,
+  ): Promise<unknown> {
     // Encode once for every member: what the room applied, not what was sent.
     this.broadcast(encodeSyncUpdate(update), origin)
     const appended = this.deps.log.append({

@@ -184,15 +184,14 @@ export class Session implements RoomMember {
    * state-vector handshake.
    */
   private acknowledgeWhenDurable(index: number, durable: Promise<unknown>): void {
-    this.ackChain = this.ackChain.then(
-      () =>
-        durable.then(
-          () => this.queueSaved(index),
-          (err: unknown) => {
-            this.logger.warn({ err }, 'update not stored')
-            this.fail(CloseCode.Unavailable, 'changes could not be stored; reconnect to resend them')
-          },
-        ),
+    this.ackChain = this.ackChain.then(() =>
+      durable.then(
+        () => this.queueSaved(index),
+        (err: unknown) => {
+          this.logger.warn({ err }, 'update not stored')
+          this.fail(CloseCode.Unavailable, 'changes could not be stored; reconnect to resend them')
+        },
+      ),
     )
   }
 

@@ -102,7 +102,9 @@ const requireSeq = (seq: number | undefined, index: number): number => {
  */
 const lockDocuments = async (tx: SqlClient, records: readonly UpdateRecord[]): Promise<void> => {
   const docIds = [...new Set(records.map((record) => record.docId))].sort()
-  await tx.query('SELECT id FROM documents WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE', [docIds])
+  await tx.query('SELECT id FROM documents WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE', [
+    docIds,
+  ])
 }
 
 const findStoredSeqs = async (

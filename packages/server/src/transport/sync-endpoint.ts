@@ -93,7 +93,10 @@ export const attachSyncEndpoint = (
       ws.on('error', (err) => {
         // ws reports protocol violations (oversized frames, bad opcodes)
         // here and closes the socket itself.
-        log.info({ err: { message: err.message, code: (err as { code?: string }).code } }, 'socket error')
+        log.info(
+          { err: { message: err.message, code: (err as { code?: string }).code } },
+          'socket error',
+        )
       })
       ws.on('close', (code: number) => {
         peers.delete(peer)
@@ -130,7 +133,8 @@ export const attachSyncEndpoint = (
       clearInterval(pingTimer)
       server.off('upgrade', handleUpgrade)
       for (const peer of peers) {
-        if (peer.socket.readyState === WebSocket.OPEN) peer.close(CloseCode.ServiceRestart, 'server restarting')
+        if (peer.socket.readyState === WebSocket.OPEN)
+          peer.close(CloseCode.ServiceRestart, 'server restarting')
       }
       await new Promise<void>((resolve) => wss.close(() => resolve()))
     },
@@ -145,7 +149,8 @@ const copyFrame = (data: RawData): Uint8Array => {
 }
 
 const rejectUpgrade = (socket: Duplex, status: number, message: string): void => {
-  const reason = status === 400 ? 'Bad Request' : status === 404 ? 'Not Found' : 'Service Unavailable'
+  const reason =
+    status === 400 ? 'Bad Request' : status === 404 ? 'Not Found' : 'Service Unavailable'
   socket.end(
     `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain\r\n` +
       `Content-Length: ${Buffer.byteLength(message)}\r\nCache-Control: no-store\r\n\r\n${message}`,

@@ -25,7 +25,10 @@ export class WebSocketPeer implements Peer {
   }
 
   close(code: number, reason: string): void {
-    if (this.socket.readyState !== WebSocket.OPEN && this.socket.readyState !== WebSocket.CONNECTING) {
+    if (
+      this.socket.readyState !== WebSocket.OPEN &&
+      this.socket.readyState !== WebSocket.CONNECTING
+    ) {
       return
     }
     this.socket.close(code, toCloseReason(reason))

@@ -84,13 +84,24 @@ export const startLocalCluster = async (options: LocalClusterOptions): Promise<L
   }
 
   const prefixDir = await mkdtemp(join(tmpdir(), 'quire-nginx-'))
-  for (const sub of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) await mkdir(join(prefixDir, 'tmp', sub), { recursive: true })
-  const proxyPort = options.proxyPort === undefined || options.proxyPort === 0 ? await findFreePort() : options.proxyPort
+  for (const sub of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'])
+    await mkdir(join(prefixDir, 'tmp', sub), { recursive: true })
+  const proxyPort =
+    options.proxyPort === undefined || options.proxyPort === 0
+      ? await findFreePort()
+      : options.proxyPort
   const configPath = join(prefixDir, 'nginx.conf')
-  await writeFile(configPath, renderNginxConfig({ prefixDir, listenPort: proxyPort, nodePorts: ports }))
-  const nginx = spawn(options.nginxPath ?? '/usr/sbin/nginx', ['-p', prefixDir, '-c', configPath, '-g', 'daemon off;'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  })
+  await writeFile(
+    configPath,
+    renderNginxConfig({ prefixDir, listenPort: proxyPort, nodePorts: ports }),
+  )
+  const nginx = spawn(
+    options.nginxPath ?? '/usr/sbin/nginx',
+    ['-p', prefixDir, '-c', configPath, '-g', 'daemon off;'],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  )
   const nginxExited = new Promise<void>((resolve) => nginx.once('exit', () => resolve()))
   let nginxErrors = ''
   nginx.stderr?.on('data', (chunk: Buffer) => (nginxErrors += chunk.toString()))
@@ -118,7 +129,11 @@ export const startLocalCluster = async (options: LocalClusterOptions): Promise<L
   }
 }
 
-const spawnNode = async (options: LocalClusterOptions, index: number, port: number): Promise<ClusterNode> => {
+const spawnNode = async (
+  options: LocalClusterOptions,
+  index: number,
+  port: number,
+): Promise<ClusterNode> => {
   const [command, ...prefix] = options.quireCommand
   if (command === undefined) throw new Error('quireCommand is empty')
   const child = spawn(
@@ -146,7 +161,10 @@ const spawnNode = async (options: LocalClusterOptions, index: number, port: numb
   child.stdout?.on('data', onChunk)
   child.stderr?.on('data', onChunk)
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`node ${index} did not start:\n${output}`)), 30_000)
+    const timer = setTimeout(
+      () => reject(new Error(`node ${index} did not start:\n${output}`)),
+      30_000,
+    )
     const check = (): void => {
       if (!output.includes('Quire is listening on')) return
       clearTimeout(timer)
@@ -158,10 +176,21 @@ const spawnNode = async (options: LocalClusterOptions, index: number, port: numb
       reject(new Error(`node ${index} exited before listening:\n${output}`))
     })
   })
-  return { index, port, url: `http://127.0.0.1:${port}`, wsUrl: `ws://127.0.0.1:${port}`, process: child, exited }
+  return {
+    index,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    wsUrl: `ws://127.0.0.1:${port}`,
+    process: child,
+    exited,
+  }
 }
 
-const stopProcess = async (child: ChildProcess, exited: Promise<void>, signal: NodeJS.Signals): Promise<void> => {
+const stopProcess = async (
+  child: ChildProcess,
+  exited: Promise<void>,
+  signal: NodeJS.Signals,
+): Promise<void> => {
   if (child.exitCode !== null || child.signalCode !== null) return
   child.kill(signal)
   await exited

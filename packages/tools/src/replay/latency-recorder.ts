@@ -30,7 +30,8 @@ export class LatencyRecorder {
   summarize(): LatencySummary {
     if (this.length === 0) return { count: 0, p50Ms: 0, p95Ms: 0, p99Ms: 0, maxMs: 0 }
     const sorted = this.samples.slice(0, this.length).sort()
-    const at = (q: number): number => round(sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? 0)
+    const at = (q: number): number =>
+      round(sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? 0)
     return {
       count: this.length,
       p50Ms: at(0.5),

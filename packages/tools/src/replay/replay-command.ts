@@ -53,7 +53,9 @@ export const runReplayCommand = async (argv: readonly string[]): Promise<number>
   const problems: string[] = []
   if (traceName === undefined || positionals.length !== 1) problems.push('give exactly one trace')
   if (servers.length === 0) problems.push('--server is required')
-  for (const server of servers) if (!/^wss?:\/\//.test(server)) problems.push(`--server ${server}: must start with ws:// or wss://`)
+  for (const server of servers)
+    if (!/^wss?:\/\//.test(server))
+      problems.push(`--server ${server}: must start with ws:// or wss://`)
   const clients = optionalInteger(values.clients, '--clients', problems)
   const limitTxns = optionalInteger(values['limit-txns'], '--limit-txns', problems)
   const chunkTxns = optionalInteger(values.chunk, '--chunk', problems)
@@ -70,15 +72,30 @@ export const runReplayCommand = async (argv: readonly string[]): Promise<number>
     ...(limitTxns === undefined ? {} : { limitTxns }),
     ...(chunkTxns === undefined ? {} : { chunkTxns }),
   })
-  const docId = values.doc ?? `replay-${trace.name.replace(/[^A-Za-z0-9_-]/g, '-')}-${randomBytes(4).toString('hex')}`
+  const docId =
+    values.doc ??
+    `replay-${trace.name.replace(/[^A-Za-z0-9_-]/g, '-')}-${randomBytes(4).toString('hex')}`
   const progress = (line: string): void => {
     process.stderr.write(`${line}\n`)
   }
 
   if (values.verify === true) {
-    const mismatch = await verifyDocument(servers[0] as string, docId, plan.expectedText, timeoutS * 1000)
-    const result = { doc: docId, converged: mismatch === null, ...(mismatch === null ? {} : { mismatch }) }
-    process.stdout.write(mismatch === null ? `${docId}: holds the final text of ${trace.name}\n` : `${docId}: ${mismatch}\n`)
+    const mismatch = await verifyDocument(
+      servers[0] as string,
+      docId,
+      plan.expectedText,
+      timeoutS * 1000,
+    )
+    const result = {
+      doc: docId,
+      converged: mismatch === null,
+      ...(mismatch === null ? {} : { mismatch }),
+    }
+    process.stdout.write(
+      mismatch === null
+        ? `${docId}: holds the final text of ${trace.name}\n`
+        : `${docId}: ${mismatch}\n`,
+    )
     if (values.json === true) process.stdout.write(`${JSON.stringify(result)}\n`)
     return mismatch === null ? 0 : 1
   }
@@ -107,7 +124,11 @@ const parseReplayArgs = (argv: readonly string[]) =>
     },
   })
 
-const optionalInteger = (value: string | undefined, flag: string, problems: string[]): number | undefined => {
+const optionalInteger = (
+  value: string | undefined,
+  flag: string,
+  problems: string[],
+): number | undefined => {
   if (value === undefined) return undefined
   const parsed = Number(value)
   if (!Number.isSafeInteger(parsed) || parsed < 1) {

@@ -56,7 +56,10 @@ interface ClientState {
 }
 
 /** Runs `plan` against the servers. Rejects only on setup failure; divergence is reported in the result. */
-export const runReplay = async (plan: ReplayPlan, options: ReplayRunOptions): Promise<ReplayResult> => {
+export const runReplay = async (
+  plan: ReplayPlan,
+  options: ReplayRunOptions,
+): Promise<ReplayResult> => {
   const deadline = Date.now() + options.timeoutMs
   const remaining = (): number => Math.max(1, deadline - Date.now())
   const progress = options.progress ?? (() => undefined)
@@ -69,7 +72,12 @@ export const runReplay = async (plan: ReplayPlan, options: ReplayRunOptions): Pr
   process.setMaxListeners(Math.max(process.getMaxListeners(), plan.clients + 16))
   for (let c = 0; c < plan.clients; c++) {
     const server = options.servers[c % options.servers.length] as string
-    states.push({ client: new ReplayClient(server, options.docId), queue: [], cursor: 0, pointers: new Map() })
+    states.push({
+      client: new ReplayClient(server, options.docId),
+      queue: [],
+      cursor: 0,
+      pointers: new Map(),
+    })
   }
   plan.steps.forEach((step, i) => states[step.client]?.queue.push(i))
 
@@ -188,15 +196,20 @@ const checkConvergence = async (
 ): Promise<string | null> => {
   for (const [i, state] of states.entries()) {
     const text = await waitForText(state.client, plan.expectedText, remaining())
-    if (text !== plan.expectedText) return `client ${i}: ${describeDifference(text, plan.expectedText)}`
+    if (text !== plan.expectedText)
+      return `client ${i}: ${describeDifference(text, plan.expectedText)}`
   }
   const fresh = new ReplayClient(options.servers[0] as string, options.docId)
   try {
     await fresh.whenSynced(remaining())
     const text = fresh.text()
-    if (text !== plan.expectedText) return `fresh client: ${describeDifference(text, plan.expectedText)}`
+    if (text !== plan.expectedText)
+      return `fresh client: ${describeDifference(text, plan.expectedText)}`
     const reference = states[0]?.client.doc
-    if (reference !== undefined && !Y.equalSnapshots(Y.snapshot(reference), Y.snapshot(fresh.doc))) {
+    if (
+      reference !== undefined &&
+      !Y.equalSnapshots(Y.snapshot(reference), Y.snapshot(fresh.doc))
+    ) {
       return 'fresh client: same text but a different snapshot than client 0'
     }
   } finally {

@@ -49,7 +49,9 @@ export const hasArrived = (doc: Y.Doc, arrival: StepArrival): boolean => {
     case 'structs':
       return Y.getState(doc.store, arrival.clientId) >= arrival.endClock
     case 'deletes':
-      return arrival.ranges.every(([clientId, clock, length]) => isRangeDeleted(doc, clientId, clock, length))
+      return arrival.ranges.every(([clientId, clock, length]) =>
+        isRangeDeleted(doc, clientId, clock, length),
+      )
     case 'empty':
       return true
   }
