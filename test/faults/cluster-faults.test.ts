@@ -5,6 +5,8 @@
  * token any client typed is in every client's document and in PostgreSQL.
  */
 import { join } from 'node:path'
+import { Redis } from 'ioredis'
+import pg from 'pg'
 import { CloseCode } from '@quire/protocol'
 import { type LocalCluster, startLocalCluster } from '@quire/tools'
 import { afterEach, describe, expect, inject, it } from 'vitest'
@@ -31,9 +33,15 @@ interface Rig {
 
 let rig: Rig | null = null
 
-const startRig = async (name: string): Promise<Rig> => {
-  const redis = await TestRedis.start()
+interface RigOptions {
+  readonly persisters?: number
+  readonly redisArgs?: readonly string[]
+}
+
+const startRig = async (name: string, options: RigOptions = {}): Promise<Rig> => {
+  const redis = await TestRedis.start(options.redisArgs)
   const cluster = await startLocalCluster({
+    persisters: options.persisters ?? 0,
     quireCommand: [
       process.execPath,
       '--import',
@@ -183,4 +191,60 @@ describe('faults under a 3-node cluster behind nginx', () => {
     await typeFor(r.clients, 30)
     await expectEveryTokenEverywhere(r)
   })
+
+  it('takes over the work of a persister killed mid-stream, writing each update once', async () => {
+    const r = await startRig('persister-kill', { persisters: 2 })
+    for (const client of r.clients) client.start(TYPE_INTERVAL_MS / 2)
+    await typeFor(r.clients, 60)
+    await r.cluster.stopPersister(0, 'SIGKILL')
+    await typeFor(r.clients, 120)
+    await expectEveryTokenEverywhere(r)
+    const db = new pg.Client({ connectionString: inject('databaseUrl') })
+    await db.connect()
+    const { rows } = await db.query<{ count: string; distinct: string }>(
+      'SELECT count(*) AS count, count(DISTINCT bus_id) AS distinct FROM updates WHERE doc_id = $1',
+      [r.docId],
+    )
+    await db.end()
+    expect(rows[0]?.count).toBe(rows[0]?.distinct)
+  })
+
+  it('reconnects to Redis after it closed idle connections, and an edit after the idle spell arrives within 1 s (F15)', async () => {
+    // Redis closes connections idle for 1 s, as a `timeout` setting or an idle proxy would.
+    const r = await startRig('t394', { redisArgs: ['--timeout', '1'] })
+    const [writer, reader] = r.clients as [TypingClient, TypingClient]
+    writer.typeOne()
+    await waitUntil(() => reader.client.text().includes('<c0.0>'), 'first edit')
+    const admin = new Redis(r.redis.url)
+    const idsBefore = await commandConnectionIds(admin)
+    await waitUntil(
+      async () => {
+        const ids = await commandConnectionIds(admin)
+        return ids.every((id) => !idsBefore.includes(id))
+      },
+      'Redis to drop every idle command connection',
+      20_000,
+      250,
+    )
+    await admin.quit()
+    const token = writer.typeOne()
+    const sentAt = Date.now()
+    await waitUntil(
+      () => reader.client.text().includes(token),
+      'the edit after the idle spell',
+      5_000,
+      5,
+    )
+    expect(Date.now() - sentAt).toBeLessThan(1_000)
+    await expectEveryTokenEverywhere(r)
+  })
 })
+
+/** Client ids of the nodes' command connections. */
+const commandConnectionIds = async (admin: Redis): Promise<string[]> => {
+  const list = (await admin.client('LIST')) as string
+  return list
+    .split('\n')
+    .filter((line) => line.includes('-command'))
+    .map((line) => /id=(\d+)/.exec(line)?.[1] ?? '')
+}

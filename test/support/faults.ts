@@ -19,10 +19,16 @@ export class TestRedis {
   private constructor(
     readonly port: number,
     private readonly dir: string,
+    private readonly extraArgs: readonly string[],
   ) {}
 
-  static async start(): Promise<TestRedis> {
-    const redis = new TestRedis(await findFreePort(), await mkdtemp(join(tmpdir(), 'quire-redis-')))
+  /** Starts a server; `extraArgs` are passed to redis-server (e.g. `--timeout 1`). */
+  static async start(extraArgs: readonly string[] = []): Promise<TestRedis> {
+    const redis = new TestRedis(
+      await findFreePort(),
+      await mkdtemp(join(tmpdir(), 'quire-redis-')),
+      extraArgs,
+    )
     await redis.startProcess()
     return redis
   }
@@ -56,6 +62,7 @@ export class TestRedis {
         'no',
         '--dir',
         this.dir,
+        ...this.extraArgs,
       ],
       { stdio: 'ignore' },
     )

@@ -19,6 +19,12 @@ export interface LocalClusterOptions {
   readonly redisUrl: string
   /** Number of nodes. @default 3 */
   readonly nodes?: number
+  /**
+   * Number of separate persister processes (`--role persister`). With 0 every
+   * node runs its own persister (`--role all`); with more, nodes run
+   * `--role node`. @default 0
+   */
+  readonly persisters?: number
   /** Port nginx listens on; 0 picks a free one. @default 0 */
   readonly proxyPort?: number
   /** Extra `quire serve` flags for every node. */
@@ -46,6 +52,10 @@ export interface LocalCluster {
   readonly proxyWsUrl: string
   readonly proxyUrl: string
   readonly nodes: readonly ClusterNode[]
+  /** Separate persister processes (empty when nodes persist themselves). */
+  readonly persisters: readonly ClusterNode[]
+  /** Sends `signal` to persister `index` and resolves when it exited. */
+  stopPersister(index: number, signal?: NodeJS.Signals): Promise<void>
   /** Sends `signal` to node `index` and resolves when it exited. */
   stopNode(index: number, signal?: NodeJS.Signals): Promise<void>
   /** Starts node `index` again on its port (after it stopped). */
@@ -69,17 +79,27 @@ export const findFreePort = (): Promise<number> =>
 /** Starts the nodes, waits until each listens, then starts nginx in front of them. */
 export const startLocalCluster = async (options: LocalClusterOptions): Promise<LocalCluster> => {
   const count = options.nodes ?? 3
+  const persisterCount = options.persisters ?? 0
   const ports = await Promise.all(Array.from({ length: count }, () => findFreePort()))
   const nodes: ClusterNode[] = []
+  const persisters: ClusterNode[] = []
+  const nodeRole = persisterCount > 0 ? 'node' : 'all'
   const startNode = async (index: number): Promise<ClusterNode> => {
-    const node = await spawnNode(options, index, ports[index] as number)
+    const node = await spawnNode(options, index, ports[index] as number, nodeRole)
     nodes[index] = node
     return node
   }
+  const killAll = (): Promise<void[]> =>
+    Promise.all(
+      [...nodes, ...persisters].map((node) => stopProcess(node.process, node.exited, 'SIGKILL')),
+    )
   try {
     for (let index = 0; index < count; index++) await startNode(index)
+    for (let index = 0; index < persisterCount; index++) {
+      persisters[index] = await spawnNode(options, count + index, await findFreePort(), 'persister')
+    }
   } catch (err) {
-    await Promise.all(nodes.map((node) => stopProcess(node.process, node.exited, 'SIGKILL')))
+    await killAll()
     throw err
   }
 
@@ -106,7 +126,7 @@ export const startLocalCluster = async (options: LocalClusterOptions): Promise<L
   let nginxErrors = ''
   nginx.stderr?.on('data', (chunk: Buffer) => (nginxErrors += chunk.toString()))
   await waitForPort(proxyPort, 10_000).catch(async (err: unknown) => {
-    await Promise.all(nodes.map((node) => stopProcess(node.process, node.exited, 'SIGKILL')))
+    await killAll()
     throw new Error(`nginx did not start: ${String(err)}\n${nginxErrors}`)
   })
 
@@ -116,6 +136,11 @@ export const startLocalCluster = async (options: LocalClusterOptions): Promise<L
     get nodes() {
       return nodes
     },
+    persisters,
+    stopPersister: async (index, signal = 'SIGTERM') => {
+      const persister = persisters[index]
+      if (persister !== undefined) await stopProcess(persister.process, persister.exited, signal)
+    },
     stopNode: async (index, signal = 'SIGTERM') => {
       const node = nodes[index]
       if (node !== undefined) await stopProcess(node.process, node.exited, signal)
@@ -123,6 +148,7 @@ export const startLocalCluster = async (options: LocalClusterOptions): Promise<L
     restartNode: (index) => startNode(index),
     stop: async () => {
       await Promise.all(nodes.map((node) => stopProcess(node.process, node.exited, 'SIGTERM')))
+      await Promise.all(persisters.map((node) => stopProcess(node.process, node.exited, 'SIGTERM')))
       await stopProcess(nginx, nginxExited, 'SIGQUIT')
       await rm(prefixDir, { recursive: true, force: true })
     },
@@ -133,6 +159,7 @@ const spawnNode = async (
   options: LocalClusterOptions,
   index: number,
   port: number,
+  role: 'all' | 'node' | 'persister',
 ): Promise<ClusterNode> => {
   const [command, ...prefix] = options.quireCommand
   if (command === undefined) throw new Error('quireCommand is empty')
@@ -141,6 +168,8 @@ const spawnNode = async (
     [
       ...prefix,
       'serve',
+      '--role',
+      role,
       '--port',
       String(port),
       '--database-url',
