@@ -103,6 +103,12 @@ export const startTestServer = async (options: TestServerOptions): Promise<TestS
   }
 }
 
+/** Every `quire serve` child still running: killed when the test worker exits, even after a failure. */
+const liveChildren = new Set<ChildProcess>()
+process.on('exit', () => {
+  for (const child of liveChildren) child.kill('SIGKILL')
+})
+
 /** A `quire serve` child process. */
 export interface ServerProcess {
   readonly child: ChildProcess
@@ -139,6 +145,8 @@ export const spawnServer = async (
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   )
+  liveChildren.add(child)
+  child.once('exit', () => liveChildren.delete(child))
   let output = ''
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()))
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()))

@@ -80,9 +80,12 @@ export const runCluster = async (argv: readonly string[]): Promise<number> => {
       'Ctrl-C stops everything.\n',
   )
   await new Promise<void>((resolve) => {
-    process.once('SIGINT', () => resolve())
-    process.once('SIGTERM', () => resolve())
+    // `on`, not `once`: a second Ctrl-C while stopping must not kill this
+    // process before it has stopped the nodes and nginx.
+    process.on('SIGINT', () => resolve())
+    process.on('SIGTERM', () => resolve())
   })
+  process.stdout.write('stopping the cluster\n')
   await cluster.stop()
   return 0
 }

@@ -43,9 +43,13 @@ main(process.argv.slice(2)).then(
     setTimeout(() => process.exit(code), 2_000).unref()
   },
   (err: unknown) => {
-    process.stderr.write(
-      `quire: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-    )
+    // Operational failures (a port in use, a refused connection) get one
+    // line; anything else is a bug and gets its stack.
+    const code = (err as { code?: unknown } | null)?.code
+    const isOperational = typeof code === 'string' && /^E[A-Z]+$/.test(code)
+    const detail =
+      err instanceof Error ? (isOperational ? err.message : (err.stack ?? err.message)) : String(err)
+    process.stderr.write(`quire: ${detail}\n`)
     process.exit(1)
   },
 )

@@ -74,7 +74,7 @@ export const SERVE_OPTIONS = {
     flag: 'log-level',
     env: 'LOG_LEVEL',
     kind: 'string',
-    help: 'fatal, error, warn, info, debug or trace (default info)',
+    help: 'fatal, error, warn, info, debug, trace or silent (default info)',
   },
   maxMessageBytes: {
     flag: 'max-message-bytes',
@@ -140,7 +140,13 @@ export const SERVE_OPTIONS = {
 
 export type ServeOptionName = keyof typeof SERVE_OPTIONS
 
-const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max)
+/** A whole number written in decimal digits (no hex, exponents or signs), within bounds. */
+const integer = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, `must be a whole number from ${min} to ${max}`)
+    .transform(Number)
+    .pipe(z.number().max(max, `must be at most ${max}`).min(min, `must be at least ${min}`))
 
 const connectionUrl = (protocols: readonly string[]) =>
   z.string().refine(

@@ -120,6 +120,7 @@ export const startLocalCluster = async (options: LocalClusterOptions): Promise<L
     ['-p', prefixDir, '-c', configPath, '-g', 'daemon off;'],
     {
       stdio: ['ignore', 'ignore', 'pipe'],
+      detached: true,
     },
   )
   const nginxExited = new Promise<void>((resolve) => nginx.once('exit', () => resolve()))
@@ -178,7 +179,9 @@ const spawnNode = async (
       options.redisUrl,
       ...(options.serveArgs ?? []),
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } },
+    // Its own process group: a Ctrl-C in the terminal reaches only the
+    // cluster process, which then stops every node once, in order.
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env }, detached: true },
   )
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   let output = ''

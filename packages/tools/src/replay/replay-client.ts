@@ -12,6 +12,9 @@ import { SavedTracker } from './saved-tracking-socket.js'
 /** The name of the Y.Text that replayed traces edit (the traces' own Yjs form). */
 export const TRACE_TEXT_NAME = TRACE_TEXT
 
+/** Connection attempts that may fail in a row before `whenSynced` gives up. */
+export const MAX_FAILED_CONNECTS = 5
+
 /** A connected client of one document. */
 export class ReplayClient {
   readonly doc = new Y.Doc()
@@ -35,16 +38,37 @@ export class ReplayClient {
     return this.doc.getText(TRACE_TEXT_NAME).toString()
   }
 
-  /** Resolves once the provider has synced with the server. */
+  /**
+   * Resolves once the provider has synced with the server. Rejects after
+   * `timeoutMs`, or as soon as `MAX_FAILED_CONNECTS` connection attempts in a
+   * row failed before any sync (a wrong URL, a refused port).
+   */
   whenSynced(timeoutMs: number): Promise<void> {
     if (this.provider.synced) return Promise.resolve()
-    return waitFor(timeoutMs, 'initial sync', (done) => {
+    const sync = waitFor(timeoutMs, 'initial sync', (done) => {
       const listener = (isSynced: boolean): void => {
         if (isSynced) done()
       }
       this.provider.on('sync', listener)
       return () => this.provider.off('sync', listener)
     })
+    let watcher: NodeJS.Timeout | undefined
+    const failing = new Promise<never>((_, reject) => {
+      watcher = setInterval(() => {
+        const counters = this.tracker.counters
+        if (!this.provider.synced && counters.closeCodes.length >= MAX_FAILED_CONNECTS) {
+          // A code like a system error's: the CLI prints it as one line.
+          const reason = counters.lastError ?? `closed with ${counters.closeCodes.at(-1)}`
+          reject(
+            Object.assign(new Error(`cannot connect to ${this.provider.url}: ${reason}`), {
+              code: 'ECONNECT',
+            }),
+          )
+        }
+      }, 50)
+    })
+    failing.catch(() => undefined)
+    return Promise.race([sync, failing]).finally(() => clearInterval(watcher))
   }
 
   /** Resolves once the server acknowledged everything sent on the current connection. */

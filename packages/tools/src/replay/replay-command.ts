@@ -30,6 +30,7 @@ Options:
                       next client takes over (default 1)
   --timeout <s>       give up after this many seconds (default 600)
   --json              print one JSON object as the last line
+  --force             replay into --doc even if it already has content
   --help              show this help
 
 Exit status: 0 when converged, 1 when not, 2 for bad arguments.`
@@ -66,7 +67,13 @@ export const runReplayCommand = async (argv: readonly string[]): Promise<number>
     return 2
   }
 
-  const trace = await loadTrace(traceName)
+  let trace: Awaited<ReturnType<typeof loadTrace>>
+  try {
+    trace = await loadTrace(traceName)
+  } catch (err) {
+    process.stderr.write(`quire replay: ${(err as Error).message}\n`)
+    return 2
+  }
   const plan = createReplayPlan(trace, {
     ...(clients === undefined ? {} : { clients }),
     ...(limitTxns === undefined ? {} : { limitTxns }),
@@ -100,6 +107,21 @@ export const runReplayCommand = async (argv: readonly string[]): Promise<number>
     return mismatch === null ? 0 : 1
   }
 
+  if (values.force !== true) {
+    const probe = new ReplayClient(servers[0] as string, docId)
+    try {
+      await probe.whenSynced(timeoutS * 1000)
+      if (probe.text() !== '') {
+        process.stderr.write(
+          `quire replay: document ${docId} is not empty; choose a new --doc, or --verify it, or pass --force\n`,
+        )
+        return 2
+      }
+    } finally {
+      probe.destroy()
+    }
+  }
+
   const result = await runReplay(plan, { servers, docId, timeoutMs: timeoutS * 1000, progress })
   process.stdout.write(formatResult(trace.name, result))
   if (values.json === true) process.stdout.write(`${JSON.stringify(result)}\n`)
@@ -120,6 +142,7 @@ const parseReplayArgs = (argv: readonly string[]) =>
       chunk: { type: 'string' },
       timeout: { type: 'string' },
       json: { type: 'boolean' },
+      force: { type: 'boolean' },
       help: { type: 'boolean' },
     },
   })
@@ -161,7 +184,9 @@ const formatResult = (traceName: string, r: ReplayResult): string =>
     `document     ${r.doc}`,
     `converged    ${r.converged ? 'yes: every client and a fresh one hold the final text' : `NO: ${r.mismatch ?? ''}`}`,
     `throughput   ${r.editsPerSec} edits/s (${r.durationMs} ms until all saved)`,
-    `fan-out      p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, max ${r.maxMs} ms (${r.latency.count} deliveries)`,
+    r.latency.count === 0
+      ? 'fan-out      n/a (one client: no other client receives the edits)'
+      : `fan-out      p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, max ${r.maxMs} ms (${r.latency.count} deliveries)`,
     `stored       ${r.storedBytes} bytes of updates, ${r.storedBytesPerEdit} bytes per edit`,
     `reconnects   ${r.reconnects}`,
     '',

@@ -17,11 +17,19 @@ export interface SavedCounters {
   connections: number
   /** Close codes of the connections that ended, oldest first. */
   closeCodes: number[]
+  /** The last connection error (e.g. `Unexpected server response: 404`), if any. */
+  lastError: string | null
 }
 
 /** A tracker shared by one provider's successive sockets. */
 export class SavedTracker {
-  readonly counters: SavedCounters = { sent: 0, saved: 0, connections: 0, closeCodes: [] }
+  readonly counters: SavedCounters = {
+    sent: 0,
+    saved: 0,
+    connections: 0,
+    closeCodes: [],
+    lastError: null,
+  }
   private readonly listeners = new Set<() => void>()
 
   /** Whether everything sent on the current connection is acknowledged. */
@@ -47,6 +55,9 @@ export class SavedTracker {
         tracker.counters.sent = 0
         tracker.counters.saved = 0
         tracker.counters.connections += 1
+        this.addEventListener('error', (event) => {
+          tracker.counters.lastError = event.message
+        })
         this.addEventListener('close', (event) => {
           tracker.counters.closeCodes.push(event.code)
         })
