@@ -251,7 +251,7 @@ describe('the cap on parked updates (DOC-4)', () => {
     return { expectUnaffected, destroy }
   }
 
-  it('closes with 4413 a socket whose parked update alone exceeds the cap', async () => {
+  it('closes with 4503 a socket whose parked update alone exceeds the cap', async () => {
     const docId = newDocId('pending-one')
     const watchers = await connectWatchers(docId)
     try {
@@ -259,7 +259,7 @@ describe('the cap on parked updates (DOC-4)', () => {
       const [parked] = parkedUpdates(1, 3000)
       client.send(encodeSyncUpdate(parked as Uint8Array))
       await waitUntil(() => client.closeCode !== null, 'the overflowing socket to close')
-      expect(client.closeCode).toBe(CloseCode.TooLarge)
+      expect(client.closeCode).toBe(CloseCode.Unavailable)
       expect(client.closeReason).toMatch(/missing dependencies/)
       expect(savedCounts(client)).toEqual([])
       await watchers.expectUnaffected()
@@ -272,7 +272,7 @@ describe('the cap on parked updates (DOC-4)', () => {
   // `store.pendingStructs` in place, so room.ts's identity check
   // (`pendingStructs !== pendingBefore`) sees nothing new and never checks
   // the cap again. Short deadlines: with the bug the close never comes.
-  it('closes with 4413 the socket whose parked updates add up past the cap', async () => {
+  it('closes with 4503 the socket whose parked updates add up past the cap', async () => {
     const docId = newDocId('pending-sum')
     const watchers = await connectWatchers(docId)
     try {
@@ -281,7 +281,7 @@ describe('the cap on parked updates (DOC-4)', () => {
       expect(updates.reduce((sum, update) => sum + update.length, 0)).toBeGreaterThan(2048)
       for (const update of updates) client.send(encodeSyncUpdate(update))
       await waitUntil(() => client.closeCode !== null, 'the overflowing socket to close', 2_000)
-      expect(client.closeCode).toBe(CloseCode.TooLarge)
+      expect(client.closeCode).toBe(CloseCode.Unavailable)
       expect(savedCounts(client)).toEqual([])
       await watchers.expectUnaffected()
     } finally {
@@ -302,7 +302,7 @@ describe('the cap on parked updates (DOC-4)', () => {
       big.send(encodeSyncUpdate(first as Uint8Array))
       big.send(encodeSyncUpdate(second as Uint8Array))
       await waitUntil(() => big.closeCode !== null, 'the overflowing socket to close', 2_000)
-      expect(big.closeCode).toBe(CloseCode.TooLarge)
+      expect(big.closeCode).toBe(CloseCode.Unavailable)
       await waitUntil(() => small.closeCode !== null, 'the other parked socket to close', 2_000)
       expect(small.closeCode).toBe(CloseCode.Unavailable)
       expect(savedCounts(small)).toEqual([])

@@ -48,7 +48,11 @@ main(process.argv.slice(2)).then(
     const code = (err as { code?: unknown } | null)?.code
     const isOperational = typeof code === 'string' && /^E[A-Z]+$/.test(code)
     const detail =
-      err instanceof Error ? (isOperational ? err.message : (err.stack ?? err.message)) : String(err)
+      err instanceof Error
+        ? isOperational
+          ? err.message
+          : (err.stack ?? err.message)
+        : String(err)
     process.stderr.write(`quire: ${detail}\n`)
     process.exit(1)
   },

@@ -7,6 +7,7 @@
  */
 import * as encoding from 'lib0/encoding'
 import { BoundedReader, DecodeError } from './bounded-reader.js'
+import { isJsonDepthWithin, MAX_JSON_DEPTH } from './json-depth.js'
 import { MessageType, QuireMessageType, SyncMessageType } from './message-type.js'
 
 /** A message from a client, decoded and structurally valid. */
@@ -109,7 +110,15 @@ export const readAwarenessUpdate = (payload: Uint8Array): AwarenessEntry[] => {
   return entries
 }
 
+/** Largest awareness state accepted, in UTF-16 code units of its JSON. */
+export const MAX_AWARENESS_STATE_CHARS = 16 * 1024
+
 const parseAwarenessState = (json: string): Record<string, unknown> | null => {
+  if (json.length > MAX_AWARENESS_STATE_CHARS) {
+    throw new DecodeError(`awareness state longer than ${MAX_AWARENESS_STATE_CHARS} characters`)
+  }
+  if (!isJsonDepthWithin(json))
+    throw new DecodeError(`awareness state nested deeper than ${MAX_JSON_DEPTH}`)
   let value: unknown
   try {
     value = JSON.parse(json)

@@ -11,6 +11,8 @@ export const CloseCode = {
   UnsupportedData: 1003,
   /** Standard: a frame over the configured message size limit. */
   MessageTooBig: 1009,
+  /** Standard: the server hit a bug handling this socket's message. */
+  InternalError: 1011,
   /** Standard: the node is restarting or shutting down; reconnect at once. */
   ServiceRestart: 1012,
   /**
@@ -30,6 +32,8 @@ export const CloseCode = {
   TooLarge: 4413,
   /** The document could not be loaded or stored right now; retry later. */
   Unavailable: 4503,
+  /** The client stopped reading: its send buffer passed the limit. Reconnect. */
+  SlowConsumer: 4508,
 } as const
 
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode]
@@ -38,6 +42,7 @@ export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode]
 export const isRetryableClose = (code: number): boolean =>
   code === CloseCode.ServiceRestart ||
   code === CloseCode.Unavailable ||
+  code === CloseCode.SlowConsumer ||
   code === CloseCode.RateLimited ||
   code === CloseCode.GoingAway ||
   code === 1006 ||

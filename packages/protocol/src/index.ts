@@ -21,9 +21,11 @@ export {
   encodeSyncStep2,
   encodeSyncUpdate,
   isContentMessage,
+  MAX_AWARENESS_STATE_CHARS,
   readAwarenessUpdate,
 } from './client-message.js'
 export { DOCUMENT_ID_PATTERN, isDocumentId } from './document-id.js'
+export { isJsonDepthWithin, MAX_JSON_DEPTH } from './json-depth.js'
 export { MessageType, QuireMessageType, SAVED_ACKS_PARAM, SyncMessageType } from './message-type.js'
 export {
   MAX_ANY_DEPTH,

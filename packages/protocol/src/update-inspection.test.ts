@@ -87,3 +87,17 @@ describe('inspectUpdateV1', () => {
     }
   })
 })
+
+describe('JSON content depth', () => {
+  it('refuses embeds nested deeper than the limit, and accepts shallow ones', () => {
+    const deep = new Y.Doc()
+    deep.getText('text').insertEmbed(0, JSON.parse(`${'['.repeat(40)}1${']'.repeat(40)}`) as object)
+    expect(inspectUpdateV1(Y.encodeStateAsUpdate(deep))).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining('nested'),
+    })
+    const shallow = new Y.Doc()
+    shallow.getText('text').insertEmbed(0, { image: { src: 'a.png', size: [1, 2] } })
+    expect(inspectUpdateV1(Y.encodeStateAsUpdate(shallow)).ok).toBe(true)
+  })
+})

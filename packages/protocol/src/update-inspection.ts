@@ -10,6 +10,7 @@
  * bytes that pass are then applied by Yjs itself.
  */
 import { BoundedReader, DecodeError } from './bounded-reader.js'
+import { isJsonDepthWithin, MAX_JSON_DEPTH } from './json-depth.js'
 
 /**
  * Highest clock (and clock + length) accepted for any client: 2^40. Real
@@ -242,6 +243,8 @@ const checkLength = (length: number): number => {
 }
 
 const parseJson = (text: string): void => {
+  if (!isJsonDepthWithin(text))
+    throw new DecodeError(`JSON content nested deeper than ${MAX_JSON_DEPTH}`)
   try {
     JSON.parse(text)
   } catch {

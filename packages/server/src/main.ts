@@ -106,6 +106,7 @@ export const startQuireServer = async (
       : attachSyncEndpoint(app.server, rooms, logger, {
           maxMessageBytes: config.maxMessageBytes,
           pingIntervalMs: config.pingIntervalMs,
+          maxSendBufferBytes: config.maxSendBufferBytes,
         })
 
   const port = (app.server.address() as AddressInfo).port

@@ -82,11 +82,17 @@ export const SERVE_OPTIONS = {
     kind: 'integer',
     help: 'largest WebSocket message accepted; bigger ones close the socket with 1009 (default 4194304)',
   },
+  maxSendBufferBytes: {
+    flag: 'max-send-buffer-bytes',
+    env: 'QUIRE_MAX_SEND_BUFFER_BYTES',
+    kind: 'integer',
+    help: 'bytes queued for a socket that does not read before it is closed with 4508 (default 16777216)',
+  },
   maxPendingUpdateBytes: {
     flag: 'max-pending-update-bytes',
     env: 'QUIRE_MAX_PENDING_UPDATE_BYTES',
     kind: 'integer',
-    help: 'bytes of updates held back per document for missing dependencies (default 1048576)',
+    help: 'bytes of updates held back per document for missing dependencies (default 262144)',
   },
   pingIntervalMs: {
     flag: 'ping-interval-ms',
@@ -176,7 +182,8 @@ const serveConfigSchema = z.object({
   persistClaimIdleMs: integer(100, 600_000).default(10_000),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   maxMessageBytes: integer(1024, 256 * 1024 * 1024).default(4 * 1024 * 1024),
-  maxPendingUpdateBytes: integer(0, 256 * 1024 * 1024).default(1024 * 1024),
+  maxSendBufferBytes: integer(64 * 1024, 1024 * 1024 * 1024).default(16 * 1024 * 1024),
+  maxPendingUpdateBytes: integer(0, 256 * 1024 * 1024).default(256 * 1024),
   pingIntervalMs: integer(100, 600_000).default(10_000),
   roomIdleMs: integer(0, 3_600_000).default(30_000),
   loadTimeoutMs: integer(100, 600_000).default(15_000),

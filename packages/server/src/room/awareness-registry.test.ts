@@ -34,7 +34,7 @@ describe('AwarenessRegistry', () => {
     expect(registry.size).toBe(MAX_AWARENESS_IDS_PER_SESSION)
   })
 
-  it("ignores a local echo of another node's entry, but lets a moved client take its id over", () => {
+  it("keeps another node's entry from local sessions: echoes and hijacks alike", () => {
     const registry = new AwarenessRegistry()
     registry.applyRemote('node-b', [{ clientId: 7, clock: 3, state: state('Bea') }])
     const localClient = {}
@@ -42,15 +42,10 @@ describe('AwarenessRegistry', () => {
     expect(
       registry.apply(localClient, [{ clientId: 7, clock: 3, state: state('Bea') }]).accepted,
     ).toEqual([])
-    // A removal from node B still applies: the echo did not steal the id.
-    expect(registry.applyRemote('node-b', [{ clientId: 7, clock: 3, state: null }])).toHaveLength(1)
-
-    registry.applyRemote('node-b', [{ clientId: 8, clock: 5, state: state('Moved') }])
-    const moved = {}
-    expect(
-      registry.apply(moved, [{ clientId: 8, clock: 6, state: state('Moved') }]).accepted,
-    ).toHaveLength(1)
-    // Node B's late removal cannot remove the client that is connected here now.
-    expect(registry.applyRemote('node-b', [{ clientId: 8, clock: 7, state: null }])).toEqual([])
+    // A higher clock does not take it over either: that is how a hijack looks.
+    const hijack = registry.apply(localClient, [{ clientId: 7, clock: 9, state: state('EVIL') }])
+    expect(hijack).toMatchObject({ accepted: [], rejected: 'owned-by-another-session' })
+    // Node B's own removal still applies.
+    expect(registry.applyRemote('node-b', [{ clientId: 7, clock: 4, state: null }])).toHaveLength(1)
   })
 })

@@ -57,16 +57,11 @@ export class AwarenessRegistry {
     let rejected: AwarenessRejection | null = null
     for (const entry of entries) {
       let record = this.records.get(entry.clientId)
-      if (
-        record !== undefined &&
-        record.owner !== owner &&
-        record.remoteNodeId !== null &&
-        entry.clock > record.clock
-      ) {
-        // The client moved here from another node (which may have died
-        // without publishing its removal): the socket it holds here is the
-        // authority now. Only a newer clock counts: y-websocket clients echo
-        // every state they hear about, with the clock they heard.
+      if (record !== undefined && record.remoteNodeId !== null && this.isExpired(record)) {
+        // Another node's entry that was not renewed: that node is gone (or
+        // its client moved here). Until then the id stays theirs: a session
+        // here cannot prove it is the same client, and y-websocket clients
+        // echo every state they hear about.
         this.forget(record.owner, entry.clientId)
         record = undefined
       }
@@ -157,6 +152,10 @@ export class AwarenessRegistry {
     let count = 0
     for (const record of this.records.values()) if (record.state !== null) count++
     return count
+  }
+
+  private isExpired(record: AwarenessRecord): boolean {
+    return record.updatedAtMs < Date.now() - REMOTE_AWARENESS_TTL_MS
   }
 
   private forget(owner: object, clientId: number): void {

@@ -194,16 +194,19 @@ export class RoomManager {
     const startedAt = performance.now()
     let timer: NodeJS.Timeout | undefined
     try {
-      // A previous room of this document may still be committing its last
-      // updates; loading before they land would serve a state without them.
-      await this.draining.get(docId)
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(
           () => reject(new Error(`load took longer than ${this.options.loadTimeoutMs} ms`)),
           this.options.loadTimeoutMs,
         )
       })
-      const loaded = await Promise.race([entry.room.load(), timeout])
+      // A previous room of this document may still be committing its last
+      // updates; loading before they land would serve a state without them.
+      // The wait counts against the load timeout: if the database refuses
+      // writes, it may never end.
+      const loading = (this.draining.get(docId) ?? Promise.resolve()).then(() => entry.room.load())
+      loading.catch(() => undefined)
+      const loaded = await Promise.race([loading, timeout])
       this.logger.info(
         { docId, durationMs: Math.round(performance.now() - startedAt), ...loaded },
         'room loaded',

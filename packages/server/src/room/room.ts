@@ -64,6 +64,18 @@ export type ApplyOutcome =
 
 const NO_ATTRIBUTION: Attribution = { userId: null, connId: null }
 
+interface PendingSnapshot {
+  readonly structs: Uint8Array | null
+  readonly ds: Uint8Array | null
+}
+
+const areBytesEqual = (a: Uint8Array | null, b: Uint8Array | null): boolean => {
+  if (a === b) return true
+  if (a === null || b === null || a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
+
 /** Origin tag of the transaction that applies a document's stored state. */
 const LOAD_ORIGIN = Symbol('load')
 
@@ -82,6 +94,9 @@ export class Room {
   isPoisoned = false
   private lastAppend: Promise<unknown> = Promise.resolve()
   private opened: OpenedDocument | null = null
+  private isDestroyed = false
+  private readonly awarenessBatch = new Map<number, AwarenessEntry>()
+  private isAwarenessFlushScheduled = false
   /** Changes emitted while `applyUpdate` runs; null outside it. */
   private heldChanges: Uint8Array[] | null = null
   private parkedRelease: Deferred<unknown> | null = null
@@ -110,7 +125,14 @@ export class Room {
       },
       onResync: (updates) => this.applyRemote(updates),
     }
+    if (this.isDestroyed) throw new Error('room destroyed before it loaded')
     const opened = await this.deps.log.open(this.docId, listener)
+    if (this.isDestroyed) {
+      // The load timed out or failed meanwhile: the room is gone, so must
+      // be its subscription.
+      opened.close()
+      throw new Error('room destroyed while it loaded')
+    }
     this.opened = opened
     let bytes = 0
     // One transaction for the whole load: Yjs cleans up once, not per update.
@@ -124,11 +146,26 @@ export class Room {
     return { updates: opened.updates.length, bytes }
   }
 
-  /** Shares presence changes of local sessions with the other local sessions and other nodes. */
-  shareAwareness(entries: readonly AwarenessEntry[], except: RoomMember | null): void {
+  /**
+   * Shares presence changes of local sessions with the local sessions and
+   * other nodes. Changes are batched per event-loop turn: when many clients
+   * publish at once (a room of hundreds renewing, a reconnect storm), each
+   * socket gets one message per turn instead of one per change. Senders get
+   * their own entries back, which y-protocols ignores (same clock).
+   */
+  shareAwareness(entries: readonly AwarenessEntry[]): void {
     if (entries.length === 0) return
-    this.broadcast(encodeAwarenessMessage(encodeAwarenessUpdate(entries)), except)
-    this.deps.log.publishAwareness(this.docId, entries)
+    for (const entry of entries) this.awarenessBatch.set(entry.clientId, entry)
+    if (this.isAwarenessFlushScheduled) return
+    this.isAwarenessFlushScheduled = true
+    setImmediate(() => {
+      this.isAwarenessFlushScheduled = false
+      const batch = [...this.awarenessBatch.values()]
+      this.awarenessBatch.clear()
+      if (batch.length === 0 || this.isDestroyed) return
+      this.broadcast(encodeAwarenessMessage(encodeAwarenessUpdate(batch)), null)
+      this.deps.log.publishAwareness(this.docId, batch)
+    })
   }
 
   /**
@@ -149,11 +186,7 @@ export class Room {
   ): ApplyOutcome {
     if (this.isPoisoned) return { ok: false, reason: 'poisoned' }
     const store = this.doc.store
-    // Yjs merges newly parked structs into the pending record in place,
-    // replacing its `update` bytes; comparing those bytes tells whether
-    // this update parked anything.
-    const pendingBefore = store.pendingStructs?.update ?? null
-    const pendingDsBefore = store.pendingDs
+    const pendingBefore = this.pendingSnapshot()
     this.heldChanges = []
     try {
       Y.applyUpdate(this.doc, update, origin)
@@ -167,7 +200,10 @@ export class Room {
     const changes = this.heldChanges
     this.heldChanges = null
     let appended: Promise<unknown> | null = null
-    for (const change of changes) appended = this.publish(change, origin, attribution)
+    for (const change of changes) {
+      this.broadcast(encodeSyncUpdate(change), origin)
+      appended = this.append(change, attribution)
+    }
 
     let durable: Promise<unknown> = appended ?? this.lastAppend
     const hasPending = store.pendingStructs !== null || store.pendingDs !== null
@@ -176,10 +212,7 @@ export class Room {
       this.parkedRelease.resolve(durable)
       this.parkedRelease = null
     }
-    const parkedNow =
-      (store.pendingStructs?.update ?? null) !== pendingBefore ||
-      store.pendingDs !== pendingDsBefore
-    if (hasPending && parkedNow) {
+    if (hasPending && this.hasPendingChanged(pendingBefore)) {
       if (this.pendingBytes() > this.limits.maxPendingUpdateBytes) {
         this.dropPending()
         return { ok: false, reason: 'too-much-pending' }
@@ -204,6 +237,7 @@ export class Room {
 
   /** Frees the document. The room is unusable afterwards. */
   destroy(): void {
+    this.isDestroyed = true
     this.opened?.close()
     this.opened = null
     this.doc.off('update', this.handleDocumentUpdate)
@@ -214,25 +248,18 @@ export class Room {
 
   private readonly handleDocumentUpdate = (update: Uint8Array, origin: unknown): void => {
     if (origin === LOAD_ORIGIN) return
-    if (origin === REMOTE_ORIGIN) {
-      this.broadcast(encodeSyncUpdate(update), null)
-      return
-    }
     if (this.heldChanges !== null) {
       this.heldChanges.push(update)
       return
     }
-    this.publish(update, (origin as RoomMember | null) ?? null, NO_ATTRIBUTION)
+    // Not reached today: every change goes through applyUpdate or
+    // applyRemote, which hold it. Kept so a direct edit is never lost.
+    this.broadcast(encodeSyncUpdate(update), (origin as RoomMember | null) ?? null)
+    if (origin !== REMOTE_ORIGIN) this.append(update, NO_ATTRIBUTION)
   }
 
-  /** Broadcasts one applied change to the other members and appends it to the log. */
-  private publish(
-    update: Uint8Array,
-    origin: RoomMember | null,
-    attribution: Attribution,
-  ): Promise<unknown> {
-    // Encode once for every member: what the room applied, not what was sent.
-    this.broadcast(encodeSyncUpdate(update), origin)
+  /** Appends one applied change to the update log. */
+  private append(update: Uint8Array, attribution: Attribution): Promise<unknown> {
     const appended = this.deps.log.append({
       docId: this.docId,
       update,
@@ -248,9 +275,18 @@ export class Room {
     return appended
   }
 
-  /** Applies changes other nodes made (or stored state to catch up); never throws. */
+  /**
+   * Applies changes other nodes made (or stored state to catch up); never
+   * throws. Relayed to every local session, and not appended again, except
+   * when the transaction also integrated updates that local sessions had
+   * parked: those exist nowhere else yet, so the transaction is appended
+   * (repeating the remote part in the log costs bytes, never correctness)
+   * and their acknowledgements are released once it is stored.
+   */
   private applyRemote(updates: readonly Uint8Array[]): void {
     if (this.isPoisoned) return
+    const pendingBefore = this.pendingSnapshot()
+    this.heldChanges = []
     try {
       this.doc.transact(() => {
         for (const update of updates) Y.applyUpdate(this.doc, update)
@@ -258,10 +294,36 @@ export class Room {
     } catch (err) {
       // Remote updates were accepted and validated by the node that made
       // them; one that fails here means this room's state is suspect.
+      this.heldChanges = null
       this.logger.error({ err }, 'remote update failed to apply')
       this.isPoisoned = true
       this.deps.onPoisoned(this)
+      return
     }
+    const changes = this.heldChanges
+    this.heldChanges = null
+    const hasIntegratedParked = this.parkedRelease !== null && this.hasPendingChanged(pendingBefore)
+    let appended: Promise<unknown> | null = null
+    for (const change of changes) {
+      this.broadcast(encodeSyncUpdate(change), null)
+      if (hasIntegratedParked) appended = this.append(change, NO_ATTRIBUTION)
+    }
+    const store = this.doc.store
+    if (this.parkedRelease !== null && store.pendingStructs === null && store.pendingDs === null) {
+      this.parkedRelease.resolve(appended ?? this.lastAppend)
+      this.parkedRelease = null
+    }
+  }
+
+  /** Copies of the pending bytes (Yjs replaces them on every apply, even unchanged). */
+  private pendingSnapshot(): PendingSnapshot {
+    return { structs: this.doc.store.pendingStructs?.update ?? null, ds: this.doc.store.pendingDs }
+  }
+
+  /** Whether the parked updates differ in content from `before`. */
+  private hasPendingChanged(before: PendingSnapshot): boolean {
+    const now = this.pendingSnapshot()
+    return !areBytesEqual(before.structs, now.structs) || !areBytesEqual(before.ds, now.ds)
   }
 
   private pendingBytes(): number {

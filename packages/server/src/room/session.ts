@@ -106,7 +106,7 @@ export class Session implements RoomMember {
     const room = this.room
     if (room === null) return
     room.members.delete(this)
-    room.shareAwareness(room.awareness.release(this), this)
+    room.shareAwareness(room.awareness.release(this))
   }
 
   private holdFrame(frame: Uint8Array): void {
@@ -165,7 +165,12 @@ export class Session implements RoomMember {
     })
     if (!outcome.ok) {
       if (outcome.reason === 'too-much-pending') {
-        this.fail(CloseCode.TooLarge, 'too many updates waiting for missing dependencies')
+        // A retry code: y-websocket's provider gives up on 4400-4499, and
+        // the reconnect's state-vector handshake resends in order.
+        this.fail(
+          CloseCode.Unavailable,
+          'too many updates waiting for missing dependencies; reconnect',
+        )
       } else if (outcome.reason === 'poisoned') {
         this.fail(CloseCode.Unavailable, 'document is reloading; reconnect')
       } else {
@@ -213,6 +218,6 @@ export class Session implements RoomMember {
       // asks for its own id again; it gets it once the old one is gone.
       this.logger.debug({ reason: result.rejected }, 'awareness entry refused')
     }
-    room.shareAwareness(result.accepted, this)
+    room.shareAwareness(result.accepted)
   }
 }

@@ -21,6 +21,8 @@ export interface SyncEndpointOptions {
   readonly maxMessageBytes: number
   /** Ping period; a socket that missed the previous ping's pong is terminated. */
   readonly pingIntervalMs: number
+  /** Bytes queued for one socket before it is closed as not reading. */
+  readonly maxSendBufferBytes: number
 }
 
 /** A running sync endpoint. */
@@ -71,7 +73,13 @@ export const attachSyncEndpoint = (
     }
     const wantsSavedAcks = query.get(SAVED_ACKS_PARAM) === '1'
     wss.handleUpgrade(request, socket, head, (ws) => {
-      const peer = new WebSocketPeer(ws, randomUUID(), null, wantsSavedAcks)
+      const peer = new WebSocketPeer(
+        ws,
+        randomUUID(),
+        null,
+        wantsSavedAcks,
+        options.maxSendBufferBytes,
+      )
       peers.add(peer)
       // The session exists before the first frame can be read, so frames
       // sent right after the handshake are held, not lost.
@@ -85,7 +93,13 @@ export const attachSyncEndpoint = (
           session.fail(CloseCode.UnsupportedData, 'text frames are not supported')
           return
         }
-        session.handleFrame(copyFrame(data))
+        try {
+          session.handleFrame(copyFrame(data))
+        } catch (err) {
+          // A bug, not the client's fault: it costs this socket, never the node.
+          log.error({ err }, 'frame handling failed')
+          session.fail(CloseCode.InternalError, 'internal error')
+        }
       })
       ws.on('pong', () => {
         peer.isAlive = true

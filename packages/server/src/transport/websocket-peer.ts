@@ -1,7 +1,7 @@
 /**
  * A room `Peer` over one `ws` WebSocket.
  */
-import { toCloseReason } from '@quire/protocol'
+import { CloseCode, toCloseReason } from '@quire/protocol'
 import { WebSocket } from 'ws'
 import type { Peer } from '../room/index.js'
 
@@ -18,10 +18,19 @@ export class WebSocketPeer implements Peer {
     readonly connId: string,
     readonly userId: string | null,
     readonly wantsSavedAcks: boolean,
+    /** Bytes queued for a client that is not reading, past which it is closed. */
+    private readonly maxSendBufferBytes: number,
   ) {}
 
   send(frame: Uint8Array): void {
-    if (this.socket.readyState === WebSocket.OPEN) this.socket.send(frame)
+    if (this.socket.readyState !== WebSocket.OPEN) return
+    if (this.socket.bufferedAmount + frame.length > this.maxSendBufferBytes) {
+      // Queuing more would grow memory without bound; the client resyncs
+      // through the state-vector handshake when it reconnects.
+      this.close(CloseCode.SlowConsumer, 'send buffer full: the client is not reading')
+      return
+    }
+    this.socket.send(frame)
   }
 
   close(code: number, reason: string): void {
