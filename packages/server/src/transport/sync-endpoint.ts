@@ -79,6 +79,7 @@ export const attachSyncEndpoint = (
         null,
         wantsSavedAcks,
         options.maxSendBufferBytes,
+        (bufferedBytes) => logger.warn({ docId, bufferedBytes }, 'socket not reading, closed'),
       )
       peers.add(peer)
       // The session exists before the first frame can be read, so frames

@@ -20,6 +20,8 @@ export class WebSocketPeer implements Peer {
     readonly wantsSavedAcks: boolean,
     /** Bytes queued for a client that is not reading, past which it is closed. */
     private readonly maxSendBufferBytes: number,
+    /** Told once when the peer is closed for not reading, with the bytes queued. */
+    private readonly onSlowConsumer: (bufferedBytes: number) => void = () => undefined,
   ) {}
 
   send(frame: Uint8Array): void {
@@ -27,6 +29,7 @@ export class WebSocketPeer implements Peer {
     if (this.socket.bufferedAmount + frame.length > this.maxSendBufferBytes) {
       // Queuing more would grow memory without bound; the client resyncs
       // through the state-vector handshake when it reconnects.
+      if (this.socket.readyState === WebSocket.OPEN) this.onSlowConsumer(this.socket.bufferedAmount)
       this.close(CloseCode.SlowConsumer, 'send buffer full: the client is not reading')
       return
     }
