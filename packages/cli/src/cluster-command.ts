@@ -8,12 +8,14 @@ import { startLocalCluster } from '@quire/tools'
 
 const HELP = `Usage: quire cluster [options]
 
-Starts N quire nodes (each a sync node and a persister) on free ports and
+Starts N quire sync nodes and a persister on free ports and
 nginx (/usr/sbin/nginx) in front of them as a round-robin WebSocket proxy
 with no stickiness. Stops everything on Ctrl-C or SIGTERM.
 
 Options:
   --nodes <n>          number of nodes (default 3)
+  --persisters <n>     separate persister processes (default 1; 0 makes
+                       every node persist too)
   --port <n>           port nginx listens on (default 8090)
   --database-url <url> PostgreSQL database (default $DATABASE_URL or
                        postgres://postgres@127.0.0.1:5432/quire_cluster,
@@ -30,6 +32,7 @@ export const runCluster = async (argv: readonly string[]): Promise<number> => {
       strict: true,
       options: {
         nodes: { type: 'string' },
+        persisters: { type: 'string' },
         port: { type: 'string' },
         'database-url': { type: 'string' },
         'redis-url': { type: 'string' },
@@ -45,6 +48,7 @@ export const runCluster = async (argv: readonly string[]): Promise<number> => {
     return 0
   }
   const nodes = Number(values.nodes ?? 3)
+  const persisters = Number(values.persisters ?? 1)
   const port = Number(values.port ?? 8090)
   if (
     !Number.isInteger(nodes) ||
@@ -69,6 +73,7 @@ export const runCluster = async (argv: readonly string[]): Promise<number> => {
     databaseUrl,
     redisUrl,
     nodes,
+    persisters,
     proxyPort: port,
     onOutput: (index, line) => {
       if (!line.startsWith('{')) process.stderr.write(`node ${index}: ${line}\n`)

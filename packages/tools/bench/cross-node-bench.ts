@@ -37,6 +37,10 @@ const CLIENTS = 50
 const EDIT_INTERVAL_MS = 500
 const RUN_MS = isQuick ? 5_000 : 20_000
 const RUNS = isQuick ? 1 : 3
+/** Whether the nodes are pinned to CPU 0 (QUIRE_BENCH_PIN_NODES=0 lets them float). */
+const PIN_NODES = process.env.QUIRE_BENCH_PIN_NODES !== '0'
+/** Separate persister processes; 0 runs one inside each node. */
+const PERSISTERS = Number(process.env.QUIRE_BENCH_PERSISTERS ?? 1)
 
 interface RunResult {
   readonly sameNode: LatencySummary
@@ -62,10 +66,11 @@ const runOnce = async (): Promise<RunResult> => {
   dbUrl.pathname = `/${dbName}`
   const node = [process.execPath, '--import', 'tsx', join(REPO_ROOT, 'packages/cli/src/main.ts')]
   const cluster = await startLocalCluster({
-    quireCommand: hasTaskset() ? ['taskset', '-c', '0', ...node] : node,
+    quireCommand: hasTaskset() && PIN_NODES ? ['taskset', '-c', '0', ...node] : node,
     databaseUrl: dbUrl.toString(),
     redisUrl: REDIS_URL,
     nodes: NODES,
+    persisters: PERSISTERS,
     serveArgs: ['--log-level', 'warn', '--redis-prefix', `bench${randomBytes(4).toString('hex')}`],
   })
   const docId = `cross-${randomBytes(3).toString('hex')}`
