@@ -100,6 +100,70 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX dead_letters_doc_id_idx ON dead_letters (doc_id)`,
     ],
   },
+  {
+    version: 2,
+    name: 'accounts, organisations, document access, sessions',
+    statements: [
+      // Emails are compared lower-cased; the unique index enforces it.
+      `CREATE TABLE users (
+        id text PRIMARY KEY,
+        email text NOT NULL,
+        name text NOT NULL,
+        password_hash text NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        password_changed_at timestamptz NOT NULL DEFAULT now()
+      )`,
+      `CREATE UNIQUE INDEX users_email_idx ON users (lower(email))`,
+      `CREATE TABLE organisations (
+        id text PRIMARY KEY,
+        name text NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now()
+      )`,
+      `CREATE TABLE organisation_members (
+        org_id text NOT NULL REFERENCES organisations (id) ON DELETE CASCADE,
+        user_id text NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        role text NOT NULL CHECK (role IN ('admin', 'member')),
+        created_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (org_id, user_id)
+      )`,
+      `CREATE INDEX organisation_members_user_idx ON organisation_members (user_id)`,
+      // Documents written before accounts existed have no organisation.
+      `ALTER TABLE documents ADD COLUMN org_id text REFERENCES organisations (id)`,
+      `ALTER TABLE documents ADD COLUMN title text NOT NULL DEFAULT ''`,
+      `ALTER TABLE documents ADD COLUMN created_by text`,
+      `CREATE INDEX documents_org_idx ON documents (org_id) WHERE deleted_at IS NULL`,
+      `CREATE TABLE document_members (
+        doc_id text NOT NULL REFERENCES documents (id) ON DELETE CASCADE,
+        user_id text NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        role text NOT NULL CHECK (role IN ('owner', 'editor', 'commenter', 'viewer')),
+        created_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (doc_id, user_id)
+      )`,
+      `CREATE INDEX document_members_user_idx ON document_members (user_id)`,
+      // One row per session family: the refresh token is stored only as a
+      // hash; the previous hash allows a short grace window for two tabs
+      // refreshing at once, and its reuse after that revokes the family.
+      `CREATE TABLE sessions (
+        id text PRIMARY KEY,
+        user_id text NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        refresh_hash text NOT NULL,
+        previous_hash text,
+        rotated_at timestamptz NOT NULL DEFAULT now(),
+        created_at timestamptz NOT NULL DEFAULT now(),
+        last_used_at timestamptz NOT NULL DEFAULT now(),
+        expires_at timestamptz NOT NULL,
+        revoked_at timestamptz,
+        revoked_reason text
+      )`,
+      `CREATE UNIQUE INDEX sessions_refresh_hash_idx ON sessions (refresh_hash)`,
+      `CREATE INDEX sessions_previous_hash_idx ON sessions (previous_hash)`,
+      `CREATE INDEX sessions_user_idx ON sessions (user_id)`,
+      `CREATE TABLE settings (
+        key text PRIMARY KEY,
+        value text NOT NULL
+      )`,
+    ],
+  },
 ]
 
 /**

@@ -65,6 +65,11 @@ export interface SqlDocumentStore extends DocumentStore {
   compactDocument(docId: string): Promise<CompactionResult>
   /** Appended records not yet committed; backpressure reads it. */
   readonly queuedCount: number
+  /**
+   * The database the store uses, for the control data that lives beside the
+   * documents (accounts, sessions). The store still owns and closes it.
+   */
+  readonly sql: SqlClient
 }
 
 /**
@@ -102,6 +107,7 @@ export const createSqlDocumentStore = async (
     },
     flush: () => writer.flush(),
     compactDocument: (docId) => compactor.compactDocument(docId),
+    sql: client,
     get queuedCount() {
       return writer.queuedCount
     },
