@@ -51,6 +51,8 @@ const startRig = async (name: string, options: RigOptions = {}): Promise<Rig> =>
     databaseUrl: inject('databaseUrl'),
     redisUrl: redis.url,
     serveArgs: [
+      '--auth',
+      'none',
       '--log-level',
       'warn',
       '--ping-interval-ms',

@@ -99,7 +99,7 @@ const runSessions = async (
 /** A node whose logs go nowhere, so log lines kept by a capture do not count as heap. */
 const startQuietServer = async (dataDir: string): Promise<QuireServer> => {
   const sink = new Writable({ write: (_chunk, _encoding, callback) => callback() })
-  const config = resolveServeConfig({ port: '0', dataDir, roomIdleMs: '0' }, {})
+  const config = resolveServeConfig({ port: '0', dataDir, roomIdleMs: '0', auth: 'none' }, {})
   return startQuireServer(config, { logger: createLogger({ level: 'warn', destination: sink }) })
 }
 

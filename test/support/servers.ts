@@ -82,6 +82,8 @@ export const startTestServer = async (options: TestServerOptions): Promise<TestS
       port: '0',
       dataDir,
       logLevel: 'debug',
+      // Protocol-level tests connect anonymously; accounts tests set 'required'.
+      auth: 'none',
       ...(databaseUrl === undefined ? {} : { databaseUrl }),
       ...options.flags,
     },
@@ -137,6 +139,7 @@ export const spawnServer = async (
       join(REPO_ROOT, 'packages/cli/src/main.ts'),
       'serve',
       ...(args.includes('--port') ? [] : ['--port', '0']),
+      ...(args.includes('--auth') ? [] : ['--auth', 'none']),
       ...args,
     ],
     {

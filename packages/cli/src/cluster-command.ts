@@ -21,6 +21,8 @@ Options:
                        postgres://postgres@127.0.0.1:5432/quire_cluster,
                        created when missing)
   --redis-url <url>    Redis (default $REDIS_URL or redis://127.0.0.1:6379)
+  --auth <mode>        required or none (default none: a local test cluster
+                       that anyone on this machine may use, as trace replays need)
   --help               show this help`
 
 /** Runs the command; resolves with the exit code once stopped. */
@@ -36,6 +38,7 @@ export const runCluster = async (argv: readonly string[]): Promise<number> => {
         port: { type: 'string' },
         'database-url': { type: 'string' },
         'redis-url': { type: 'string' },
+        auth: { type: 'string' },
         help: { type: 'boolean' },
       },
     }))
@@ -75,6 +78,7 @@ export const runCluster = async (argv: readonly string[]): Promise<number> => {
     nodes,
     persisters,
     proxyPort: port,
+    serveArgs: ['--auth', values.auth ?? 'none'],
     onOutput: (index, line) => {
       if (!line.startsWith('{')) process.stderr.write(`node ${index}: ${line}\n`)
     },

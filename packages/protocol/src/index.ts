@@ -25,6 +25,7 @@ export {
   readAwarenessUpdate,
 } from './client-message.js'
 export { DOCUMENT_ID_PATTERN, isDocumentId } from './document-id.js'
+export { isRangeDeleted, wouldChange } from './document-facts.js'
 export { isJsonDepthWithin, MAX_JSON_DEPTH } from './json-depth.js'
 export { MessageType, QuireMessageType, SAVED_ACKS_PARAM, SyncMessageType } from './message-type.js'
 export {

@@ -14,10 +14,12 @@ import {
   type RedisLog,
   startPersister,
 } from './bus/index.js'
+import { wireAccounts } from './accounts-wiring.js'
+import { allowAnonymous } from './auth/index.js'
 import { createHttpApp } from './http/index.js'
 import { createLogger, type Logger } from './log/index.js'
 import { RoomManager } from './room/index.js'
-import { type DocumentStore, openEmbeddedStore, openPostgresStore } from './store/index.js'
+import { openEmbeddedStore, openPostgresStore, type SqlDocumentStore } from './store/index.js'
 import { attachSyncEndpoint, type SyncEndpoint } from './transport/index.js'
 
 /** A running node. */
@@ -49,6 +51,11 @@ export const startQuireServer = async (
   const nodeId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`
   const logger = (options.logger ?? createLogger({ level: config.logLevel })).child({ nodeId })
   const store = await openStore(config, logger)
+  let publicOrigin = config.publicOrigin ?? ''
+  const accounts =
+    config.auth === 'required'
+      ? await wireAccounts(config, store.sql, logger, () => publicOrigin)
+      : null
   const keys = new RedisKeys(config.redisPrefix)
   let redisLog: RedisLog | null = null
   let persister: Persister | null = null
@@ -100,6 +107,9 @@ export const startQuireServer = async (
     await store.close()
     throw err
   }
+  const port = (app.server.address() as AddressInfo).port
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host
+  publicOrigin ||= `http://${host}:${port}`
   const endpoint: SyncEndpoint | null =
     config.role === 'persister'
       ? null
@@ -107,10 +117,15 @@ export const startQuireServer = async (
           maxMessageBytes: config.maxMessageBytes,
           pingIntervalMs: config.pingIntervalMs,
           maxSendBufferBytes: config.maxSendBufferBytes,
+          authorize: accounts?.authorizeUpgrade ?? allowAnonymous,
+          maxSocketsPerUser: config.maxSocketsPerUser,
+          maxSocketsPerAddress: config.maxSocketsPerAddress,
         })
+  if (endpoint !== null) accounts?.attach(endpoint)
 
-  const port = (app.server.address() as AddressInfo).port
-  const host = config.host.includes(':') ? `[${config.host}]` : config.host
+  if (config.auth === 'none') {
+    logger.warn('--auth none: anyone who reaches this port can open and edit any document')
+  }
   logger.info(
     {
       port,
@@ -130,6 +145,7 @@ export const startQuireServer = async (
     await rooms.shutdown()
     await redisLog?.close()
     await persister?.close()
+    await accounts?.close()
     await store.close()
     await app.close()
     logger.info('stopped')
@@ -144,7 +160,7 @@ export const startQuireServer = async (
   }
 }
 
-const openStore = (config: ServeConfig, logger: Logger): Promise<DocumentStore> => {
+const openStore = (config: ServeConfig, logger: Logger): Promise<SqlDocumentStore> => {
   const writer = {
     maxBatchDelayMs: config.batchDelayMs,
     maxBatchUpdates: config.batchMaxUpdates,

@@ -71,7 +71,14 @@ const runOnce = async (): Promise<RunResult> => {
     redisUrl: REDIS_URL,
     nodes: NODES,
     persisters: PERSISTERS,
-    serveArgs: ['--log-level', 'warn', '--redis-prefix', `bench${randomBytes(4).toString('hex')}`],
+    serveArgs: [
+      '--auth',
+      'none',
+      '--log-level',
+      'warn',
+      '--redis-prefix',
+      `bench${randomBytes(4).toString('hex')}`,
+    ],
   })
   const docId = `cross-${randomBytes(3).toString('hex')}`
   const clients = Array.from({ length: CLIENTS }, (_, i) => ({

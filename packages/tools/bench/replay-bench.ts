@@ -58,6 +58,8 @@ const startServer = async (args: string[]): Promise<{ child: ChildProcess; wsUrl
     '0',
     '--log-level',
     'warn',
+    '--auth',
+    'none',
     ...args,
   ]
   const pinned = hasTaskset() ? ['taskset', '-c', '0', ...command] : command

@@ -16,3 +16,11 @@ export {
 } from './revocation.js'
 export { SessionStore, type SessionPolicy } from './session-store.js'
 export { createId, TokenIssuer } from './tokens.js'
+export {
+  allowAnonymous,
+  createUpgradeAuthorizer,
+  readCookie,
+  type SocketIdentity,
+  type UpgradeAuthorizer,
+  type UpgradeDecision,
+} from './upgrade-authorizer.js'

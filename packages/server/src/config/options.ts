@@ -70,6 +70,54 @@ export const SERVE_OPTIONS = {
     kind: 'integer',
     help: 'unacknowledged persister work older than this is taken over by another persister (default 10000)',
   },
+  auth: {
+    flag: 'auth',
+    env: 'QUIRE_AUTH',
+    kind: 'string',
+    help: 'required (accounts, cookies, roles) or none (anyone may open any document: trusted networks, benchmarks) (default required)',
+  },
+  publicOrigin: {
+    flag: 'public-origin',
+    env: 'QUIRE_PUBLIC_ORIGIN',
+    kind: 'string',
+    help: 'the origin browsers use, e.g. https://docs.example.com; state-changing requests and WebSocket upgrades from any other origin are refused (default http://<host>:<port>)',
+  },
+  jwtSecret: {
+    flag: 'jwt-secret',
+    env: 'QUIRE_JWT_SECRET',
+    kind: 'string',
+    help: 'HMAC key of access tokens, at least 32 characters; unset = generated once and kept in the database',
+  },
+  accessTokenTtlS: {
+    flag: 'access-token-ttl-s',
+    env: 'QUIRE_ACCESS_TOKEN_TTL_S',
+    kind: 'integer',
+    help: 'lifetime of an access token, 300 to 900 seconds (default 600)',
+  },
+  refreshTokenTtlS: {
+    flag: 'refresh-token-ttl-s',
+    env: 'QUIRE_REFRESH_TOKEN_TTL_S',
+    kind: 'integer',
+    help: 'absolute lifetime of a session, seconds (default 604800, 7 days)',
+  },
+  refreshIdleTtlS: {
+    flag: 'refresh-idle-ttl-s',
+    env: 'QUIRE_REFRESH_IDLE_TTL_S',
+    kind: 'integer',
+    help: 'a session unused this long ends, seconds (default 86400)',
+  },
+  maxSocketsPerUser: {
+    flag: 'max-sockets-per-user',
+    env: 'QUIRE_MAX_SOCKETS_PER_USER',
+    kind: 'integer',
+    help: 'open WebSockets one user may hold on a node (default 64)',
+  },
+  maxSocketsPerAddress: {
+    flag: 'max-sockets-per-address',
+    env: 'QUIRE_MAX_SOCKETS_PER_ADDRESS',
+    kind: 'integer',
+    help: 'open WebSockets one client address may hold on a node (default 512)',
+  },
   logLevel: {
     flag: 'log-level',
     env: 'LOG_LEVEL',
@@ -180,6 +228,24 @@ const serveConfigSchema = z.object({
   role: z.enum(['all', 'node', 'persister']).default('all'),
   streamGraceMs: integer(1000, 3_600_000).default(60_000),
   persistClaimIdleMs: integer(100, 600_000).default(10_000),
+  auth: z.enum(['required', 'none']).default('required'),
+  publicOrigin: z
+    .string()
+    .refine((value) => {
+      try {
+        const url = new URL(value)
+        return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === value
+      } catch {
+        return false
+      }
+    }, 'must be an origin such as https://docs.example.com (scheme, host, optional port, nothing else)')
+    .optional(),
+  jwtSecret: z.string().min(32, 'must be at least 32 characters').optional(),
+  accessTokenTtlS: integer(300, 900).default(600),
+  refreshTokenTtlS: integer(600, 90 * 86_400).default(7 * 86_400),
+  refreshIdleTtlS: integer(600, 90 * 86_400).default(86_400),
+  maxSocketsPerUser: integer(1, 100_000).default(64),
+  maxSocketsPerAddress: integer(1, 1_000_000).default(512),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   maxMessageBytes: integer(1024, 256 * 1024 * 1024).default(4 * 1024 * 1024),
   maxSendBufferBytes: integer(64 * 1024, 1024 * 1024 * 1024).default(16 * 1024 * 1024),

@@ -17,7 +17,11 @@ export const REFRESH_PATH = '/api/auth/refresh'
 
 /** Tells nodes that a user's access to a document changed, so open sockets follow. */
 export interface AccessChangeNotifier {
-  /** `userId` null: everyone on the document (it was deleted). */
+  /**
+   * `userId` null: everyone on the document (it was deleted). `docId` `'*'`:
+   * every document of `userId` (they left an organisation or their role in
+   * one changed, which changes their role on all of its documents).
+   */
   documentAccessChanged(docId: string, userId: string | null): void
 }
 

@@ -1,6 +1,7 @@
 /**
- * The Fastify application: health endpoints now; the API and the web app
- * are added by later layers. Every /api response is `no-store`.
+ * The Fastify application: health endpoints, the generic 404 and error
+ * answers; `registerApi` adds the API, later layers the web app. Every /api
+ * response is `no-store`, errors and 404s included.
  */
 import Fastify, {
   type FastifyBaseLogger,
@@ -50,6 +51,11 @@ export const createHttpApp = (logger: Logger, health: HealthSource): FastifyInst
       return reply.code(503).send({ status: 'unavailable' })
     }
   })
+
+  // Fastify's own 404 body echoes the method and path; ours says nothing more than the status.
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ error: 'not found', requestId: request.id }),
+  )
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const status = err.statusCode !== undefined && err.statusCode < 500 ? err.statusCode : 500

@@ -1,1 +1,9 @@
+export {
+  type AccessChangeNotifier,
+  type ApiDependencies,
+  COOKIE,
+  REFRESH_PATH,
+} from './api-dependencies.js'
 export { createHttpApp, type HealthSource } from './http-app.js'
+export { registerApi } from './register-api.js'
+export { SECURITY_HEADERS } from './security-hooks.js'

@@ -6,8 +6,10 @@
 export interface Peer {
   /** Unique per node and process start; appears in logs and the update log. */
   readonly connId: string
-  /** The authenticated user, or null while no accounts exist. */
+  /** The authenticated user, or null with `--auth none`. */
   readonly userId: string | null
+  /** The user's display name as the server knows it (stamped on presence), or null. */
+  readonly userName: string | null
   /** Whether the client asked for Quire's saved acknowledgements. */
   readonly wantsSavedAcks: boolean
   /** Queues one binary frame; never throws (a dead peer drops it). */

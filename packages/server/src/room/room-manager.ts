@@ -16,6 +16,7 @@ import { Session } from './session.js'
 const SERVER_PEER: Peer = {
   connId: 'server',
   userId: null,
+  userName: null,
   wantsSavedAcks: false,
   send: () => undefined,
   close: () => undefined,
@@ -71,8 +72,17 @@ export class RoomManager {
    * Starts a session of `peer` on `docId`. Its frames may be handed to the
    * session at once; they are held until the document has loaded.
    */
-  join(docId: string, peer: Peer): Session {
-    const session = new Session(docId, peer, this.logger.child({ docId, connId: peer.connId }))
+  join(
+    docId: string,
+    peer: Peer,
+    options: { readonly canWrite: boolean } = { canWrite: true },
+  ): Session {
+    const session = new Session(
+      docId,
+      peer,
+      this.logger.child({ docId, connId: peer.connId }),
+      options,
+    )
     if (this.isShuttingDown) {
       session.fail(CloseCode.ServiceRestart, 'server restarting')
       return session

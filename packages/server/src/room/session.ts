@@ -16,6 +16,7 @@ import {
   encodeSyncStep1,
   encodeSyncStep2,
   inspectUpdateV1,
+  wouldChange,
 } from '@quire/protocol'
 import * as Y from 'yjs'
 import type { Logger } from '../log/index.js'
@@ -42,11 +43,22 @@ export class Session implements RoomMember {
   private savedCount = 0
   private savedFlushScheduled = false
 
+  /** Whether this session may change the document (owner, editor, or no accounts). */
+  private canWrite: boolean
+
   constructor(
     readonly docId: string,
     readonly peer: Peer,
     private readonly logger: Logger,
-  ) {}
+    options: { readonly canWrite: boolean } = { canWrite: true },
+  ) {
+    this.canWrite = options.canWrite
+  }
+
+  /** Changes what the session may do, when the user's role changed while connected. */
+  setCanWrite(canWrite: boolean): void {
+    this.canWrite = canWrite
+  }
 
   /** Handles one binary frame from the client. The frame must be the session's own copy. */
   handleFrame(frame: Uint8Array): void {
@@ -159,6 +171,17 @@ export class Session implements RoomMember {
       this.fail(CloseCode.MalformedMessage, inspection.reason)
       return
     }
+    if (!this.canWrite) {
+      // A read-only client's provider still sends sync step 2; one that adds
+      // nothing is fine. Anything that would change the document is refused,
+      // and the socket is told why.
+      if (wouldChange(room.doc, update)) {
+        this.fail(CloseCode.Forbidden, 'read-only: your role on this document cannot edit it')
+        return
+      }
+      this.acknowledgeWhenDurable(index, room.whenAppendsSettle())
+      return
+    }
     const outcome = room.applyUpdate(update, this, {
       userId: this.peer.userId,
       connId: this.peer.connId,
@@ -211,8 +234,24 @@ export class Session implements RoomMember {
     })
   }
 
+  /**
+   * Presence carries the identity the server knows: the user's id and name
+   * replace whatever the client claimed (its colour and cursor stay).
+   */
+  private stampIdentity(entries: Parameters<Room['awareness']['apply']>[1]): typeof entries {
+    const { userId, userName } = this.peer
+    if (userId === null) return entries
+    return entries.map((entry) => {
+      if (entry.state === null) return entry
+      const claimed = entry.state.user
+      const user =
+        typeof claimed === 'object' && claimed !== null && !Array.isArray(claimed) ? claimed : {}
+      return { ...entry, state: { ...entry.state, user: { ...user, id: userId, name: userName } } }
+    })
+  }
+
   private handleAwareness(room: Room, entries: Parameters<Room['awareness']['apply']>[1]): void {
-    const result = room.awareness.apply(this, entries)
+    const result = room.awareness.apply(this, this.stampIdentity(entries))
     if (result.rejected !== null) {
       // Not fatal: a client that reconnects before its old socket is reaped
       // asks for its own id again; it gets it once the old one is gone.

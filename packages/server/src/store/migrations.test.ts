@@ -83,9 +83,15 @@ describe('migrate on PGlite', () => {
     expect(tables.map((table) => table.name)).toEqual([
       'checkpoints',
       'dead_letters',
+      'document_members',
       'documents',
+      'organisation_members',
+      'organisations',
       'schema_migrations',
+      'sessions',
+      'settings',
       'updates',
+      'users',
     ])
   })
 })

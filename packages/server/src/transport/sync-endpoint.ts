@@ -9,7 +9,13 @@ import { randomUUID } from 'node:crypto'
 import { CloseCode, encodeKeepAlive, isDocumentId, SAVED_ACKS_PARAM } from '@quire/protocol'
 import { WebSocket, WebSocketServer, type RawData } from 'ws'
 import type { Logger } from '../log/index.js'
-import type { RoomManager } from '../room/index.js'
+import {
+  canEdit,
+  type DocumentRole,
+  type SocketIdentity,
+  type UpgradeAuthorizer,
+} from '../auth/index.js'
+import type { RoomManager, Session } from '../room/index.js'
 import { WebSocketPeer } from './websocket-peer.js'
 
 /** Path prefix of the sync endpoint. */
@@ -23,12 +29,30 @@ export interface SyncEndpointOptions {
   readonly pingIntervalMs: number
   /** Bytes queued for one socket before it is closed as not reading. */
   readonly maxSendBufferBytes: number
+  /** Decides each upgrade before any frame is read (Origin, session, role). */
+  readonly authorize: UpgradeAuthorizer
+  /** Open sockets one user may hold on this node. */
+  readonly maxSocketsPerUser: number
+  /** Open sockets one client address may hold on this node. */
+  readonly maxSocketsPerAddress: number
 }
 
 /** A running sync endpoint. */
 export interface SyncEndpoint {
   /** Number of open sockets. */
   readonly socketCount: number
+  /** Closes every socket of a session that ended (sign-out, password change, reuse). */
+  closeSession(sessionId: string): void
+  /**
+   * Re-checks the role of open sockets after an access change: of `userId`
+   * on `docId` (`'*'`: on every document; `userId` null: everyone on it).
+   * Sockets that lost access are closed; the others follow their new role.
+   */
+  recheckAccess(
+    docId: string,
+    userId: string | null,
+    roleOf: (docId: string, userId: string) => Promise<DocumentRole | null>,
+  ): Promise<void>
   /** Stops accepting upgrades and stops the ping timer (sockets are closed by the rooms). */
   close(): Promise<void>
 }
@@ -48,6 +72,9 @@ export const attachSyncEndpoint = (
     perMessageDeflate: false,
   })
   const peers = new Set<WebSocketPeer>()
+  const sessionsByPeer = new Map<WebSocketPeer, { docId: string; session: Session }>()
+  const socketsPerUser = new Map<string, number>()
+  const socketsPerAddress = new Map<string, number>()
   let isClosing = false
 
   const handleUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
@@ -72,52 +99,100 @@ export const attachSyncEndpoint = (
       return
     }
     const wantsSavedAcks = query.get(SAVED_ACKS_PARAM) === '1'
-    wss.handleUpgrade(request, socket, head, (ws) => {
-      const peer = new WebSocketPeer(
-        ws,
-        randomUUID(),
-        null,
-        wantsSavedAcks,
-        options.maxSendBufferBytes,
-        (bufferedBytes) => logger.warn({ docId, bufferedBytes }, 'socket not reading, closed'),
-      )
-      peers.add(peer)
-      // The session exists before the first frame can be read, so frames
-      // sent right after the handshake are held, not lost.
-      const session = rooms.join(docId, peer)
-      const log = logger.child({ docId, connId: peer.connId })
-      log.info('socket opened')
-
-      ws.on('message', (data: RawData, isBinary: boolean) => {
-        peer.isAlive = true
-        if (!isBinary) {
-          session.fail(CloseCode.UnsupportedData, 'text frames are not supported')
+    const address = request.socket.remoteAddress ?? 'unknown'
+    if ((socketsPerAddress.get(address) ?? 0) >= options.maxSocketsPerAddress) {
+      rejectUpgrade(socket, 429, 'too many connections from this address')
+      return
+    }
+    // Nothing is read from the socket until the decision: a client that
+    // sends frames early waits (TCP), and none can arrive before the 101.
+    options.authorize(request.headers, docId).then(
+      (decision) => {
+        if (!decision.ok) {
+          rejectUpgrade(socket, decision.status, decision.reason)
           return
         }
-        try {
-          session.handleFrame(copyFrame(data))
-        } catch (err) {
-          // A bug, not the client's fault: it costs this socket, never the node.
-          log.error({ err }, 'frame handling failed')
-          session.fail(CloseCode.InternalError, 'internal error')
+        const identity = decision.identity
+        if (
+          identity !== null &&
+          (socketsPerUser.get(identity.userId) ?? 0) >= options.maxSocketsPerUser
+        ) {
+          rejectUpgrade(socket, 429, 'too many connections for this user')
+          return
         }
-      })
-      ws.on('pong', () => {
-        peer.isAlive = true
-      })
-      ws.on('error', (err) => {
-        // ws reports protocol violations (oversized frames, bad opcodes)
-        // here and closes the socket itself.
-        log.info(
-          { err: { message: err.message, code: (err as { code?: string }).code } },
-          'socket error',
+        if (socket.destroyed) return
+        wss.handleUpgrade(request, socket, head, (ws) =>
+          accept(ws, docId, identity, wantsSavedAcks, address),
         )
-      })
-      ws.on('close', (code: number) => {
-        peers.delete(peer)
-        rooms.leave(session)
-        log.info({ code }, 'socket closed')
-      })
+      },
+      (err: unknown) => {
+        logger.error({ err, docId }, 'upgrade authorization failed')
+        rejectUpgrade(socket, 503, 'try again later')
+      },
+    )
+  }
+
+  const accept = (
+    ws: WebSocket,
+    docId: string,
+    identity: SocketIdentity | null,
+    wantsSavedAcks: boolean,
+    address: string,
+  ): void => {
+    const peer = new WebSocketPeer(ws, {
+      connId: randomUUID(),
+      userId: identity?.userId ?? null,
+      userName: identity?.name ?? null,
+      sessionId: identity?.sessionId ?? null,
+      wantsSavedAcks,
+      maxSendBufferBytes: options.maxSendBufferBytes,
+      onSlowConsumer: (bufferedBytes) =>
+        logger.warn({ docId, bufferedBytes }, 'socket not reading, closed'),
+    })
+    peers.add(peer)
+    increment(socketsPerAddress, address, 1)
+    if (identity !== null) increment(socketsPerUser, identity.userId, 1)
+    // The session exists before the first frame can be read, so frames
+    // sent right after the handshake are held, not lost.
+    const session = rooms.join(docId, peer, {
+      canWrite: identity === null || canEdit(identity.role),
+    })
+    sessionsByPeer.set(peer, { docId, session })
+    const log = logger.child({ docId, connId: peer.connId, userId: peer.userId })
+    log.info('socket opened')
+
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      peer.isAlive = true
+      if (!isBinary) {
+        session.fail(CloseCode.UnsupportedData, 'text frames are not supported')
+        return
+      }
+      try {
+        session.handleFrame(copyFrame(data))
+      } catch (err) {
+        // A bug, not the client's fault: it costs this socket, never the node.
+        log.error({ err }, 'frame handling failed')
+        session.fail(CloseCode.InternalError, 'internal error')
+      }
+    })
+    ws.on('pong', () => {
+      peer.isAlive = true
+    })
+    ws.on('error', (err) => {
+      // ws reports protocol violations (oversized frames, bad opcodes)
+      // here and closes the socket itself.
+      log.info(
+        { err: { message: err.message, code: (err as { code?: string }).code } },
+        'socket error',
+      )
+    })
+    ws.on('close', (code: number) => {
+      peers.delete(peer)
+      sessionsByPeer.delete(peer)
+      increment(socketsPerAddress, address, -1)
+      if (identity !== null) increment(socketsPerUser, identity.userId, -1)
+      rooms.leave(session)
+      log.info({ code }, 'socket closed')
     })
   }
 
@@ -143,6 +218,23 @@ export const attachSyncEndpoint = (
     get socketCount() {
       return peers.size
     },
+    closeSession: (sessionId) => {
+      for (const [peer, { session }] of sessionsByPeer) {
+        if (peer.sessionId === sessionId)
+          session.fail(CloseCode.Unauthorized, 'session ended; sign in again')
+      }
+    },
+    recheckAccess: async (docId, userId, roleOf) => {
+      for (const [peer, { docId: peerDocId, session }] of [...sessionsByPeer]) {
+        if (peer.userId === null) continue
+        if (docId !== '*' && peerDocId !== docId) continue
+        if (userId !== null && peer.userId !== userId) continue
+        const role = await roleOf(peerDocId, peer.userId)
+        if (role === null)
+          session.fail(CloseCode.NotFound, 'you no longer have access to this document')
+        else session.setCanWrite(canEdit(role))
+      }
+    },
     close: async () => {
       isClosing = true
       clearInterval(pingTimer)
@@ -163,9 +255,24 @@ const copyFrame = (data: RawData): Uint8Array => {
   return new Uint8Array(data)
 }
 
+const increment = (counts: Map<string, number>, key: string, delta: number): void => {
+  const next = (counts.get(key) ?? 0) + delta
+  if (next <= 0) counts.delete(key)
+  else counts.set(key, next)
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  429: 'Too Many Requests',
+  503: 'Service Unavailable',
+}
+
 const rejectUpgrade = (socket: Duplex, status: number, message: string): void => {
-  const reason =
-    status === 400 ? 'Bad Request' : status === 404 ? 'Not Found' : 'Service Unavailable'
+  if (socket.destroyed) return
+  const reason = STATUS_TEXT[status] ?? 'Error'
   socket.end(
     `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain\r\n` +
       `Content-Length: ${Buffer.byteLength(message)}\r\nCache-Control: no-store\r\n\r\n${message}`,

@@ -13,16 +13,37 @@ export class WebSocketPeer implements Peer {
   /** Set by each pong or message; cleared by each ping round. */
   isAlive = true
 
+  readonly connId: string
+  readonly userId: string | null
+  readonly userName: string | null
+  /** The session family the socket was opened with, for revocation. */
+  readonly sessionId: string | null
+  readonly wantsSavedAcks: boolean
+  /** Bytes queued for a client that is not reading, past which it is closed. */
+  private readonly maxSendBufferBytes: number
+  /** Told once when the peer is closed for not reading, with the bytes queued. */
+  private readonly onSlowConsumer: (bufferedBytes: number) => void
+
   constructor(
     readonly socket: WebSocket,
-    readonly connId: string,
-    readonly userId: string | null,
-    readonly wantsSavedAcks: boolean,
-    /** Bytes queued for a client that is not reading, past which it is closed. */
-    private readonly maxSendBufferBytes: number,
-    /** Told once when the peer is closed for not reading, with the bytes queued. */
-    private readonly onSlowConsumer: (bufferedBytes: number) => void = () => undefined,
-  ) {}
+    options: {
+      readonly connId: string
+      readonly userId: string | null
+      readonly userName: string | null
+      readonly sessionId: string | null
+      readonly wantsSavedAcks: boolean
+      readonly maxSendBufferBytes: number
+      readonly onSlowConsumer?: (bufferedBytes: number) => void
+    },
+  ) {
+    this.connId = options.connId
+    this.userId = options.userId
+    this.userName = options.userName
+    this.sessionId = options.sessionId
+    this.wantsSavedAcks = options.wantsSavedAcks
+    this.maxSendBufferBytes = options.maxSendBufferBytes
+    this.onSlowConsumer = options.onSlowConsumer ?? (() => undefined)
+  }
 
   send(frame: Uint8Array): void {
     if (this.socket.readyState !== WebSocket.OPEN) return

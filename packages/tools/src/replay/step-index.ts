@@ -3,6 +3,7 @@
  * arrived: the Yjs id range its structs end at, or, for a step that only
  * deletes (deletions create no structs), the ranges it deletes.
  */
+import { isRangeDeleted } from '@quire/protocol'
 import * as Y from 'yjs'
 import type { ReplayPlan } from '../traces/index.js'
 
@@ -55,17 +56,4 @@ export const hasArrived = (doc: Y.Doc, arrival: StepArrival): boolean => {
     case 'empty':
       return true
   }
-}
-
-const isRangeDeleted = (doc: Y.Doc, clientId: number, clock: number, length: number): boolean => {
-  const structs = doc.store.clients.get(clientId)
-  if (structs === undefined || Y.getState(doc.store, clientId) < clock + length) return false
-  let index = Y.findIndexSS(structs, clock)
-  while (index < structs.length) {
-    const struct = structs[index]
-    if (struct === undefined || struct.id.clock >= clock + length) break
-    if (!struct.deleted) return false
-    index++
-  }
-  return true
 }
