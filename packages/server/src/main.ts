@@ -16,7 +16,7 @@ import {
 } from './bus/index.js'
 import { wireAccounts } from './accounts-wiring.js'
 import { allowAnonymous } from './auth/index.js'
-import { createHttpApp } from './http/index.js'
+import { createHttpApp, registerApi } from './http/index.js'
 import { createLogger, type Logger } from './log/index.js'
 import { RoomManager } from './room/index.js'
 import { openEmbeddedStore, openPostgresStore, type SqlDocumentStore } from './store/index.js'
@@ -100,6 +100,7 @@ export const startQuireServer = async (
     },
   })
   try {
+    if (accounts !== null) await registerApi(app, accounts.api)
     await app.listen({ host: config.host, port: config.port })
   } catch (err) {
     await persister?.close()

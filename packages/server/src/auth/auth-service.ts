@@ -105,9 +105,13 @@ export class AuthService {
     const outcome = await this.deps.sessions.refresh(refreshToken)
     if (!outcome.ok) {
       if (outcome.reason === 'reused') {
-        this.deps.logger.warn('refresh token reused; session family revoked')
-        // The family id is not known from a reused token here; its sockets
-        // close when their access tokens are next checked.
+        // Only a stolen copy is presented this late: end the whole family,
+        // its open sockets included, on every node.
+        this.deps.logger.warn(
+          { sessionId: outcome.sessionId },
+          'refresh token reused; session family revoked',
+        )
+        await this.deps.revocations.announce([outcome.sessionId])
       }
       return { ok: false, reason: 'invalid' }
     }

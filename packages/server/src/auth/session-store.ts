@@ -26,7 +26,8 @@ export type RefreshOutcome =
       readonly sessionId: string
       readonly refreshToken: string | null
     }
-  | { readonly ok: false; readonly reason: 'unknown' | 'expired' | 'revoked' | 'reused' }
+  | { readonly ok: false; readonly reason: 'unknown' | 'expired' | 'revoked' }
+  | { readonly ok: false; readonly reason: 'reused'; readonly sessionId: string }
 
 /** A new session: its id and first refresh token. */
 export interface NewSession {
@@ -98,7 +99,7 @@ export class SessionStore {
       return { ok: true, userId: previous.user_id, sessionId: previous.id, refreshToken: null }
     }
     await this.revoke(previous.id, 'refresh token reused')
-    return { ok: false, reason: 'reused' }
+    return { ok: false, reason: 'reused', sessionId: previous.id }
   }
 
   /** Ends one session family; idempotent. */

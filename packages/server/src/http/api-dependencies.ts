@@ -31,7 +31,11 @@ export interface ApiDependencies {
   readonly accounts: Accounts
   readonly documents: DocumentAccess
   readonly accessChanges: AccessChangeNotifier
-  /** The one origin browsers may call from, e.g. `http://127.0.0.1:8080`. */
+  /**
+   * The one origin browsers may call from, e.g. `http://127.0.0.1:8080`.
+   * Read on every state-changing request, so it may be a getter whose value
+   * is known only once the node listens.
+   */
   readonly publicOrigin: string
   /** Cookie lifetimes, seconds. */
   readonly accessTokenTtlS: number

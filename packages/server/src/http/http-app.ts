@@ -1,20 +1,35 @@
 /**
  * The Fastify application: health endpoints, the generic 404 and error
- * answers; `registerApi` adds the API, later layers the web app. Every /api
- * response is `no-store`, errors and 404s included.
+ * answers; `registerApi` adds the API, later layers the web app. Every
+ * response carries the security headers and every /api response is
+ * `no-store`, errors and 404s included.
  */
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
   type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
   LogController,
 } from 'fastify'
 import type { Logger } from '../log/index.js'
+import { setResponseHeaders } from './response-headers.js'
 
 /** What the HTTP layer reports about the node. */
 export interface HealthSource {
   /** Resolves when the database answers; rejects otherwise. */
   checkReady(): Promise<void>
+}
+
+/** Answers a request the router refused; no hook runs for it, so its headers are set here. */
+const answerMalformedRequest = (
+  err: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): void => {
+  const status = err.statusCode !== undefined && err.statusCode < 500 ? err.statusCode : 400
+  setResponseHeaders(request, reply)
+  void reply.code(status).send({ error: 'malformed request', requestId: request.id })
 }
 
 /** Creates the HTTP app (not yet listening). */
@@ -27,18 +42,13 @@ export const createHttpApp = (logger: Logger, health: HealthSource): FastifyInst
     requestIdHeader: false,
     genReqId: () => crypto.randomUUID(),
     bodyLimit: 1024 * 1024,
+    // Requests the router cannot parse (a bad percent-escape, an overlong
+    // parameter) would otherwise get Fastify's raw answer, past every hook.
+    frameworkErrors: answerMalformedRequest,
   })
 
-  app.addHook('onSend', async (request, reply) => {
-    reply.header('x-request-id', request.id)
-    if (
-      request.url.startsWith('/api/') ||
-      request.url.startsWith('/healthz') ||
-      request.url.startsWith('/readyz')
-    ) {
-      reply.header('cache-control', 'no-store')
-    }
-  })
+  app.addHook('onRequest', async (request, reply) => setResponseHeaders(request, reply))
+  app.addHook('onSend', async (request, reply) => setResponseHeaders(request, reply))
 
   app.get('/healthz', async () => ({ status: 'ok' }))
 

@@ -6,4 +6,5 @@ export {
 } from './api-dependencies.js'
 export { createHttpApp, type HealthSource } from './http-app.js'
 export { registerApi } from './register-api.js'
-export { SECURITY_HEADERS } from './security-hooks.js'
+export { CROSS_SITE_REFUSED } from './origin-check.js'
+export { SECURITY_HEADERS } from './response-headers.js'

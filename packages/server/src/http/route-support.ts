@@ -25,8 +25,7 @@ export const sendError = (reply: FastifyReply, status: number, error: string): F
 
 /** Outcome of decoding request input. */
 export type Decoded<T> =
-  | { readonly ok: true; readonly value: T }
-  | { readonly ok: false; readonly error: string }
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string }
 
 /**
  * Decodes untrusted input (a body, a query) with `schema`. The failure

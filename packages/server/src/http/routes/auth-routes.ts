@@ -50,6 +50,11 @@ export const registerSessionRoutes = async (
     return reply.code(201).send({ user: outcome.user, organisation: outcome.organisation })
   })
 
+  // Limit: the address is the socket's peer (the app does not trust
+  // X-Forwarded-For), so behind the cluster's nginx every client shares one
+  // address budget, and a few dozen wrong passwords lock sign-in for all of
+  // them for the window. Trusting the header from the known proxy only
+  // (Fastify's `trustProxy`, set from configuration) would lift it.
   app.post('/api/auth/signin', async (request, reply) => {
     const body = decodeOrReply(SIGN_IN_BODY, request.body, reply)
     if (body === null) return reply
@@ -76,8 +81,7 @@ export const registerSessionRoutes = async (
   // that carries it.
   app.post(REFRESH_PATH, async (request, reply) => {
     const token = request.cookies[COOKIE.refresh]
-    const outcome =
-      token === undefined || token === '' ? null : await deps.auth.refresh(token)
+    const outcome = token === undefined || token === '' ? null : await deps.auth.refresh(token)
     if (outcome === null || !outcome.ok) {
       clearSessionCookies(reply)
       return sendError(reply, 401, NOT_SIGNED_IN)

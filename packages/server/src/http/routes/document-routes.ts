@@ -10,7 +10,13 @@ import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
 import { canEdit, type DocumentInfo } from '../../auth/index.js'
 import type { ApiDependencies } from '../api-dependencies.js'
-import { callerOf, createCallerHook, decodeOrReply, NOT_FOUND, sendError } from '../route-support.js'
+import {
+  callerOf,
+  createCallerHook,
+  decodeOrReply,
+  NOT_FOUND,
+  sendError,
+} from '../route-support.js'
 
 /** Longest title, characters. */
 const MAX_TITLE_LENGTH = 200

@@ -8,7 +8,13 @@ import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
 import type { OrganisationRole } from '../../auth/index.js'
 import type { ApiDependencies } from '../api-dependencies.js'
-import { callerOf, createCallerHook, decodeOrReply, NOT_FOUND, sendError } from '../route-support.js'
+import {
+  callerOf,
+  createCallerHook,
+  decodeOrReply,
+  NOT_FOUND,
+  sendError,
+} from '../route-support.js'
 
 const CREATE_BODY = z.object({ name: z.string().trim().min(1).max(100) })
 const MEMBER_BODY = z.object({
