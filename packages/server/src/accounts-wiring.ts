@@ -18,7 +18,7 @@ import {
   TokenIssuer,
   type UpgradeAuthorizer,
 } from './auth/index.js'
-import { openRedis, whenReady } from './bus/redis-connection.js'
+import { closeRedis, openRedis, whenReady } from './bus/redis-connection.js'
 import type { ServeConfig } from './config/index.js'
 import type { AccessChangeNotifier, ApiDependencies } from './http/api-dependencies.js'
 import type { Logger } from './log/index.js'
@@ -142,9 +142,9 @@ export const wireAccounts = async (
       revocations.onRevoked((sessionId) => attached.closeSession(sessionId))
     },
     close: async () => {
-      await revocations.close()
+      if (redis?.subscriber.status === 'ready') await revocations.close()
       redis?.subscriber.disconnect()
-      await redis?.command.quit().catch(() => undefined)
+      if (redis !== null) await closeRedis(redis.command)
     },
   }
 }

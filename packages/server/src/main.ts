@@ -143,7 +143,7 @@ export const startQuireServer = async (
     await endpoint?.close()
     // Appends settle once a persister committed them: this node's own
     // persister (role all) must keep running until then.
-    await rooms.shutdown()
+    await rooms.shutdown(config.shutdownTimeoutMs / 2)
     await redisLog?.close()
     await persister?.close()
     await accounts?.close()

@@ -50,6 +50,9 @@ export interface RedisRevocationOptions {
   readonly logger: Logger
 }
 
+/** Longest a revocation check may wait for Redis before it refuses, ms. */
+export const REVOCATION_CHECK_TIMEOUT_MS = 1_000
+
 /** A revocation list shared by every node through Redis. */
 export const createRedisRevocationList = async (
   options: RedisRevocationOptions,
@@ -64,12 +67,24 @@ export const createRedisRevocationList = async (
   })
   return {
     isRevoked: async (sessionId) => {
+      let timer: NodeJS.Timeout | undefined
       try {
-        if ((await options.command.exists(key(sessionId))) === 1) return true
+        // Redis commands wait for a reconnect instead of failing; a check
+        // must answer now, so a slow one counts as revoked.
+        const timeout = new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error('revocation check timed out')),
+            REVOCATION_CHECK_TIMEOUT_MS,
+          )
+        })
+        const exists = await Promise.race([options.command.exists(key(sessionId)), timeout])
+        if (exists === 1) return true
         return await options.sessions.isEnded(sessionId)
       } catch (err) {
         options.logger.warn({ err }, 'revocation check failed; refusing')
         return true
+      } finally {
+        clearTimeout(timer)
       }
     },
     announce: async (sessionIds) => {

@@ -108,8 +108,19 @@ export const startPersister = async (options: PersisterOptions): Promise<Persist
   return {
     close: async () => {
       isClosed = true
-      await running
+      // With Redis there, let the round in hand finish (its read blocks at
+      // most WORK_BLOCK_MS); without it, the read would wait for a
+      // reconnect forever, so cut it off. Unacknowledged work is claimed by
+      // another persister later: nothing is lost either way.
+      if (redis.status === 'ready') {
+        await Promise.race([
+          running,
+          new Promise((resolve) => setTimeout(resolve, WORK_BLOCK_MS * 3)),
+        ])
+      }
       redis.disconnect()
+      // A read queued while reconnecting may never settle after disconnect().
+      await Promise.race([running, new Promise((resolve) => setTimeout(resolve, 1_000))])
     },
   }
 }

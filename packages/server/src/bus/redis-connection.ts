@@ -34,3 +34,15 @@ export const whenReady = (redis: Redis): Promise<void> =>
   redis.status === 'ready'
     ? Promise.resolve()
     : new Promise((resolve) => redis.once('ready', () => resolve()))
+
+/**
+ * Closes a connection: politely (QUIT, after pending replies) when Redis is
+ * there, at once when it is not (QUIT would wait for a reconnect forever).
+ */
+export const closeRedis = async (redis: Redis): Promise<void> => {
+  if (redis.status === 'ready') {
+    await redis.quit().catch(() => redis.disconnect())
+    return
+  }
+  redis.disconnect()
+}

@@ -28,7 +28,7 @@ import type { Logger } from '../log/index.js'
 import { createDeferred, type Deferred } from '../room/deferred.js'
 import type { DocumentLog, DocumentLogListener, OpenedDocument } from '../room/index.js'
 import type { DocumentStore, UpdateRecord } from '../store/index.js'
-import { openRedis, whenReady } from './redis-connection.js'
+import { closeRedis, openRedis, whenReady } from './redis-connection.js'
 import { compareStreamIds, readFields, type RedisKeys, StreamField } from './redis-keys.js'
 
 /** Settings of `createRedisLog`. */
@@ -174,9 +174,11 @@ class RedisDocumentLog implements RedisLog {
     }
     this.pending.clear()
     this.reader.disconnect()
-    await this.readerDone
+    // ioredis leaves a command queued while reconnecting pending forever
+    // after disconnect(), so the reader may never return: wait a little.
+    await Promise.race([this.readerDone, new Promise((resolve) => setTimeout(resolve, 1_000))])
     this.subscriber.disconnect()
-    await this.command.quit().catch(() => undefined)
+    await closeRedis(this.command)
   }
 
   /** XADDs an entry (again, after a data loss) and records its stream id. */

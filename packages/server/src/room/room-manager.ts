@@ -160,7 +160,7 @@ export class RoomManager {
    * code so clients reconnect elsewhere at once, and waits for every append
    * to settle. The caller then closes the store, which flushes it.
    */
-  async shutdown(): Promise<void> {
+  async shutdown(timeoutMs = Number.POSITIVE_INFINITY): Promise<void> {
     this.isShuttingDown = true
     const settling: Promise<unknown>[] = [...this.draining.values()]
     for (const [docId, entry] of this.entries) {
@@ -170,7 +170,14 @@ export class RoomManager {
       settling.push(entry.room.whenAppendsSettle())
       this.entries.delete(docId)
     }
-    await Promise.allSettled(settling)
+    // Bounded: appends that cannot become durable (the database or Redis is
+    // gone) must not hold the process; their clients resend on reconnect.
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<void>((resolve) => {
+      if (Number.isFinite(timeoutMs)) timer = setTimeout(resolve, timeoutMs)
+    })
+    await Promise.race([Promise.allSettled(settling), timeout])
+    clearTimeout(timer)
     // Rooms are destroyed only after their appends settled, so no
     // acknowledgement is lost to a destroyed document.
   }
