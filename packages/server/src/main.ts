@@ -5,6 +5,7 @@
 import { hostname } from 'node:os'
 import { randomBytes } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
+import { fileURLToPath } from 'node:url'
 import type { ServeConfig } from './config/index.js'
 import {
   createRedisLog,
@@ -93,12 +94,18 @@ export const startQuireServer = async (
     loadTimeoutMs: config.loadTimeoutMs,
     maxPendingUpdateBytes: config.maxPendingUpdateBytes,
   })
-  const app = createHttpApp(logger, {
-    checkReady: async () => {
-      await store.checkHealth()
-      await redisLog?.checkHealth()
+  // Where the build of packages/web lands, seen from this file (src or dist).
+  const webDir = config.webDir ?? fileURLToPath(new URL('../../web/dist/', import.meta.url))
+  const app = createHttpApp(
+    logger,
+    {
+      checkReady: async () => {
+        await store.checkHealth()
+        await redisLog?.checkHealth()
+      },
     },
-  })
+    { webDir },
+  )
   try {
     if (accounts !== null) await registerApi(app, accounts.api)
     await app.listen({ host: config.host, port: config.port })

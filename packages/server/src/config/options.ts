@@ -70,6 +70,12 @@ export const SERVE_OPTIONS = {
     kind: 'integer',
     help: 'unacknowledged persister work older than this is taken over by another persister (default 10000)',
   },
+  webDir: {
+    flag: 'web-dir',
+    env: 'QUIRE_WEB_DIR',
+    kind: 'string',
+    help: 'folder of the built web app to serve (default: packages/web/dist of this checkout, when built)',
+  },
   auth: {
     flag: 'auth',
     env: 'QUIRE_AUTH',
@@ -228,6 +234,7 @@ const serveConfigSchema = z.object({
   role: z.enum(['all', 'node', 'persister']).default('all'),
   streamGraceMs: integer(1000, 3_600_000).default(60_000),
   persistClaimIdleMs: integer(100, 600_000).default(10_000),
+  webDir: z.string().min(1).optional(),
   auth: z.enum(['required', 'none']).default('required'),
   publicOrigin: z
     .string()

@@ -13,6 +13,7 @@ import Fastify, {
   LogController,
 } from 'fastify'
 import type { Logger } from '../log/index.js'
+import { hasWebApp, isWebAppRoute, registerWebApp, REVALIDATE } from './web-app.js'
 import { setResponseHeaders } from './response-headers.js'
 
 /** What the HTTP layer reports about the node. */
@@ -33,7 +34,17 @@ const answerMalformedRequest = (
 }
 
 /** Creates the HTTP app (not yet listening). */
-export const createHttpApp = (logger: Logger, health: HealthSource): FastifyInstance => {
+/** Options of `createHttpApp`. */
+export interface HttpAppOptions {
+  /** Folder of the built web app; served when it holds index.html. */
+  readonly webDir?: string | null
+}
+
+export const createHttpApp = (
+  logger: Logger,
+  health: HealthSource,
+  options: HttpAppOptions = {},
+): FastifyInstance => {
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     // Per-request lines would double the log volume; failures are logged by the error handler.
@@ -62,10 +73,16 @@ export const createHttpApp = (logger: Logger, health: HealthSource): FastifyInst
     }
   })
 
-  // Fastify's own 404 body echoes the method and path; ours says nothing more than the status.
-  app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({ error: 'not found', requestId: request.id }),
-  )
+  const webDir = options.webDir
+  if (hasWebApp(webDir)) registerWebApp(app, webDir)
+  // Fastify's own 404 body echoes the method and path; ours says nothing more
+  // than the status. Paths the web app routes itself get its entry page.
+  app.setNotFoundHandler((request, reply) => {
+    if (hasWebApp(webDir) && isWebAppRoute(request.method, request.url)) {
+      return reply.header('cache-control', REVALIDATE).sendFile('index.html')
+    }
+    return reply.code(404).send({ error: 'not found', requestId: request.id })
+  })
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const status = err.statusCode !== undefined && err.statusCode < 500 ? err.statusCode : 500

@@ -4,7 +4,8 @@ export {
   COOKIE,
   REFRESH_PATH,
 } from './api-dependencies.js'
-export { createHttpApp, type HealthSource } from './http-app.js'
+export { createHttpApp, type HealthSource, type HttpAppOptions } from './http-app.js'
 export { registerApi } from './register-api.js'
 export { CROSS_SITE_REFUSED } from './origin-check.js'
 export { SECURITY_HEADERS } from './response-headers.js'
+export { hasWebApp, IMMUTABLE, REVALIDATE } from './web-app.js'
