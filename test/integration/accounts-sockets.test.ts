@@ -86,7 +86,11 @@ describe('accounts at the WebSocket (one node)', () => {
       'viewer receives edits',
     )
 
-    reader.provider.awareness.setLocalStateField('user', { name: 'Mallory', color: '#f00' })
+    reader.provider.awareness.setLocalStateField('user', {
+      name: 'Mallory',
+      color: '#f00',
+      email: 'ceo@example.test',
+    })
     await waitUntil(
       () => editor.provider.awareness.getStates().has(reader.doc.clientID),
       'viewer presence',
@@ -94,7 +98,7 @@ describe('accounts at the WebSocket (one node)', () => {
     const seen = editor.provider.awareness.getStates().get(reader.doc.clientID) as {
       user: { name: string; id: string; color: string }
     }
-    expect(seen.user).toMatchObject({ name: 'Vera', id: viewer.userId, color: '#f00' })
+    expect(seen.user).toEqual({ name: 'Vera', id: viewer.userId, color: '#f00' })
 
     const closed = new Promise<{ code: number; reason: string }>((resolve) =>
       reader.provider.on('connection-close', (event) => {

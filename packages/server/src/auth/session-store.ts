@@ -2,8 +2,9 @@
  * Sessions: one row per session family, holding the current refresh token's
  * hash. Every refresh rotates the token; presenting the previous token
  * again is allowed for a short grace window (two tabs refreshing at the same
- * moment, neither getting a second successor) and after that revokes the
- * whole family, since only a stolen copy would be used that late.
+ * moment, neither getting a second successor); presenting it later, or any
+ * older token of the family, revokes the whole family, since only a stolen
+ * copy would be used that late.
  */
 import type { SqlClient } from '../store/index.js'
 import { createId, createRefreshToken, hashRefreshToken } from './tokens.js'
@@ -81,20 +82,36 @@ export class SessionStore {
       const successor = createRefreshToken()
       // Conditional on the hash still being current: of two concurrent
       // refreshes with one token, exactly one rotates.
-      const rotated = await this.sql.query(
-        `UPDATE sessions SET refresh_hash = $1, previous_hash = $2, rotated_at = now(), last_used_at = now()
-         WHERE id = $3 AND refresh_hash = $2 AND revoked_at IS NULL RETURNING id`,
-        [hashRefreshToken(successor), presented, current.id],
-      )
+      const rotated = await this.sql.transaction(async (tx) => {
+        const rows = await tx.query(
+          `UPDATE sessions SET refresh_hash = $1, previous_hash = $2, rotated_at = now(), last_used_at = now()
+           WHERE id = $3 AND refresh_hash = $2 AND revoked_at IS NULL RETURNING id`,
+          [hashRefreshToken(successor), presented, current.id],
+        )
+        if (rows.length === 1) {
+          await tx.query('INSERT INTO retired_refresh_tokens (hash, session_id) VALUES ($1, $2)', [
+            presented,
+            current.id,
+          ])
+        }
+        return rows
+      })
       if (rotated.length === 1) {
         return { ok: true, userId: current.user_id, sessionId: current.id, refreshToken: successor }
       }
     }
-    const previous = await this.findBy('previous_hash', presented)
+    const retired = await this.sql.query<{ session_id: string }>(
+      'SELECT session_id FROM retired_refresh_tokens WHERE hash = $1',
+      [presented],
+    )
+    const familyId = retired[0]?.session_id
+    if (familyId === undefined) return { ok: false, reason: 'unknown' }
+    const previous = await this.findBy('id', familyId)
     if (previous === null) return { ok: false, reason: 'unknown' }
     const invalid = this.checkUsable(previous)
     if (invalid !== null) return { ok: false, reason: invalid }
-    if (Date.now() - previous.rotated_ms <= this.policy.rotationGraceMs) {
+    const isLatestPredecessor = previous.previous_hash === presented
+    if (isLatestPredecessor && Date.now() - previous.rotated_ms <= this.policy.rotationGraceMs) {
       // The other tab's refresh already set the successor cookie.
       return { ok: true, userId: previous.user_id, sessionId: previous.id, refreshToken: null }
     }
@@ -131,7 +148,7 @@ export class SessionStore {
   }
 
   private async findBy(
-    column: 'refresh_hash' | 'previous_hash',
+    column: 'refresh_hash' | 'previous_hash' | 'id',
     hash: string,
   ): Promise<SessionRow | null> {
     const rows = await this.sql.query<SessionRow>(

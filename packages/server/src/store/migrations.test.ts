@@ -87,6 +87,7 @@ describe('migrate on PGlite', () => {
       'documents',
       'organisation_members',
       'organisations',
+      'retired_refresh_tokens',
       'schema_migrations',
       'sessions',
       'settings',

@@ -164,6 +164,20 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 3,
+    name: 'retired refresh tokens',
+    statements: [
+      // Every refresh token a family ever retired: presenting any of them
+      // again (not only the latest predecessor) is reuse.
+      `CREATE TABLE retired_refresh_tokens (
+        hash text PRIMARY KEY,
+        session_id text NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+        retired_at timestamptz NOT NULL DEFAULT now()
+      )`,
+      `CREATE INDEX retired_refresh_tokens_session_idx ON retired_refresh_tokens (session_id)`,
+    ],
+  },
 ]
 
 /**

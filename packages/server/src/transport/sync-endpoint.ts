@@ -138,7 +138,7 @@ export const attachSyncEndpoint = (
     identity: SocketIdentity | null,
     wantsSavedAcks: boolean,
     address: string,
-  ): void => {
+  ): Session => {
     const peer = new WebSocketPeer(ws, {
       connId: randomUUID(),
       userId: identity?.userId ?? null,
@@ -194,6 +194,7 @@ export const attachSyncEndpoint = (
       rooms.leave(session)
       log.info({ code }, 'socket closed')
     })
+    return session
   }
 
   const keepAlive = encodeKeepAlive()
