@@ -243,10 +243,12 @@ export class Session implements RoomMember {
     if (userId === null) return entries
     return entries.map((entry) => {
       if (entry.state === null) return entry
-      const claimed = entry.state.user
-      const user =
-        typeof claimed === 'object' && claimed !== null && !Array.isArray(claimed) ? claimed : {}
-      return { ...entry, state: { ...entry.state, user: { ...user, id: userId, name: userName } } }
+      const claimed = entry.state.user as { color?: unknown } | null | undefined
+      // Only the colour is the client's to choose; anything else it put on
+      // `user` (an email, an avatar, a role) is dropped, not relayed.
+      const color = typeof claimed?.color === 'string' ? claimed.color.slice(0, 32) : undefined
+      const user = { id: userId, name: userName, ...(color === undefined ? {} : { color }) }
+      return { ...entry, state: { ...entry.state, user } }
     })
   }
 

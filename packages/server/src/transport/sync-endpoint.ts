@@ -121,9 +121,24 @@ export const attachSyncEndpoint = (
           return
         }
         if (socket.destroyed) return
-        wss.handleUpgrade(request, socket, head, (ws) =>
-          accept(ws, docId, identity, wantsSavedAcks, address),
-        )
+        wss.handleUpgrade(request, socket, head, (ws) => {
+          const session = accept(ws, docId, identity, wantsSavedAcks, address)
+          if (identity === null) return
+          // A revocation or role change announced while the decision was
+          // being made found no socket to close; decide once more now that
+          // the socket is registered and will hear the next one.
+          options.authorize(request.headers, docId).then(
+            (again) => {
+              if (!again.ok) {
+                const code = again.status === 404 ? CloseCode.NotFound : CloseCode.Unauthorized
+                session.fail(code, again.reason)
+              } else if (!canEdit(again.identity?.role ?? 'viewer')) {
+                session.setCanWrite(false)
+              }
+            },
+            () => session.fail(CloseCode.Unavailable, 'try again later'),
+          )
+        })
       },
       (err: unknown) => {
         logger.error({ err, docId }, 'upgrade authorization failed')
