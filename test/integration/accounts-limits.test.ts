@@ -75,6 +75,61 @@ describe('socket and session limits', () => {
       }),
     ).toBe(401)
   })
+
+  it('limits sign-ups per address (429 with Retry-After)', async () => {
+    const server = await startTestServer({ store: 'embedded', flags: { auth: 'required' } })
+    cleanups.push(server.dispose)
+    const statuses: number[] = []
+    for (let i = 0; i < 21; i++) {
+      const response = await fetch(`${server.url}/api/auth/signup`, {
+        method: 'POST',
+        headers: { origin: server.url, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          email: `u${i}@example.test`,
+          password: 'long enough password',
+          name: `U${i}`,
+        }),
+      })
+      statuses.push(response.status)
+      if (response.status === 429)
+        expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0)
+    }
+    expect(statuses.slice(0, 20).every((status) => status === 201)).toBe(true)
+    expect(statuses[20]).toBe(429)
+  })
+
+  it('counts sign-in failures per forwarded address only when the proxy is trusted', async () => {
+    const failFrom = async (url: string, forwardedFor: string, i: number): Promise<number> =>
+      (
+        await fetch(`${url}/api/auth/signin`, {
+          method: 'POST',
+          headers: {
+            origin: url,
+            'content-type': 'application/json',
+            'x-forwarded-for': forwardedFor,
+          },
+          body: JSON.stringify({
+            email: `nobody${i}@example.test`,
+            password: 'wrong password here',
+          }),
+        })
+      ).status
+    const trusting = await startTestServer({
+      store: 'embedded',
+      flags: { auth: 'required', trustProxy: '127.0.0.1' },
+    })
+    cleanups.push(trusting.dispose)
+    const behindProxy = await Promise.all(
+      Array.from({ length: 21 }, (_, i) => failFrom(trusting.url, `203.0.113.${i + 1}`, i)),
+    )
+    expect(behindProxy.every((status) => status === 401)).toBe(true)
+
+    const direct = await startTestServer({ store: 'embedded', flags: { auth: 'required' } })
+    cleanups.push(direct.dispose)
+    const statuses: number[] = []
+    for (let i = 0; i < 21; i++) statuses.push(await failFrom(direct.url, `203.0.113.${i + 1}`, i))
+    expect(statuses[20]).toBe(429)
+  })
 })
 
 const openSocket = (url: string, headers: Record<string, string>): Promise<WebSocket> =>

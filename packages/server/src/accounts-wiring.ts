@@ -25,6 +25,13 @@ import type { Logger } from './log/index.js'
 import type { SqlClient } from './store/index.js'
 import type { SyncEndpoint } from './transport/index.js'
 
+/** Sign-ups allowed per address per hour (each costs an argon2 hash). */
+const SIGN_UP_LIMITS = Object.freeze({
+  maxFailuresPerAccount: Number.MAX_SAFE_INTEGER,
+  maxFailuresPerAddress: 20,
+  windowMs: 60 * 60_000,
+})
+
 /** How long the previous refresh token still works after a rotation (two tabs at once), ms. */
 export const ROTATION_GRACE_MS = 10_000
 
@@ -87,6 +94,7 @@ export const wireAccounts = async (
     tokens,
     revocations,
     limiter: new LoginLimiter(),
+    signUpLimiter: new LoginLimiter(SIGN_UP_LIMITS),
     logger,
   })
 

@@ -104,7 +104,10 @@ export const startQuireServer = async (
         await redisLog?.checkHealth()
       },
     },
-    { webDir },
+    {
+      webDir,
+      ...(config.trustProxy === undefined ? {} : { trustProxy: config.trustProxy.split(',') }),
+    },
   )
   try {
     if (accounts !== null) await registerApi(app, accounts.api)

@@ -41,6 +41,7 @@ export type SignUpOutcome =
       readonly reason: 'email-taken' | 'invalid-input'
       readonly detail: string
     }
+  | { readonly ok: false; readonly reason: 'rate-limited'; readonly retryAfterMs: number }
 
 export type RefreshResult =
   | { readonly ok: true; readonly user: User; readonly tokens: IssuedTokens }
@@ -62,11 +63,24 @@ export class AuthService {
       readonly tokens: TokenIssuer
       readonly revocations: RevocationList
       readonly limiter: LoginLimiter
+      /** Counts sign-ups per address (each costs an argon2 hash); none when absent. */
+      readonly signUpLimiter?: LoginLimiter
       readonly logger: Logger
     },
   ) {}
 
-  async signUp(email: string, password: string, name: string): Promise<SignUpOutcome> {
+  async signUp(
+    email: string,
+    password: string,
+    name: string,
+    address = '',
+  ): Promise<SignUpOutcome> {
+    const limiter = this.deps.signUpLimiter
+    if (limiter !== undefined) {
+      const retryAfterMs = limiter.retryAfterMs('', address)
+      if (retryAfterMs > 0) return { ok: false, reason: 'rate-limited', retryAfterMs }
+      limiter.recordFailure('', address)
+    }
     const problem = checkPassword(password) ?? checkEmail(email) ?? checkName(name)
     if (problem !== null) return { ok: false, reason: 'invalid-input', detail: problem }
     const created = await this.deps.accounts.createUser(

@@ -76,6 +76,12 @@ export const SERVE_OPTIONS = {
     kind: 'string',
     help: 'folder of the built web app to serve (default: packages/web/dist of this checkout, when built)',
   },
+  trustProxy: {
+    flag: 'trust-proxy',
+    env: 'QUIRE_TRUST_PROXY',
+    kind: 'string',
+    help: 'comma-separated addresses or CIDRs of proxies whose X-Forwarded-For is believed, e.g. 127.0.0.1 (default none)',
+  },
   auth: {
     flag: 'auth',
     env: 'QUIRE_AUTH',
@@ -235,6 +241,10 @@ const serveConfigSchema = z.object({
   streamGraceMs: integer(1000, 3_600_000).default(60_000),
   persistClaimIdleMs: integer(100, 600_000).default(10_000),
   webDir: z.string().min(1).optional(),
+  trustProxy: z
+    .string()
+    .regex(/^[0-9A-Fa-f.:/]+(,[0-9A-Fa-f.:/]+)*$/, 'must be addresses or CIDRs separated by commas')
+    .optional(),
   auth: z.enum(['required', 'none']).default('required'),
   publicOrigin: z
     .string()

@@ -38,6 +38,8 @@ const answerMalformedRequest = (
 export interface HttpAppOptions {
   /** Folder of the built web app; served when it holds index.html. */
   readonly webDir?: string | null
+  /** Proxies whose X-Forwarded-For sets `request.ip`; none by default. */
+  readonly trustProxy?: readonly string[]
 }
 
 export const createHttpApp = (
@@ -46,6 +48,9 @@ export const createHttpApp = (
   options: HttpAppOptions = {},
 ): FastifyInstance => {
   const app = Fastify({
+    ...(options.trustProxy === undefined || options.trustProxy.length === 0
+      ? {}
+      : { trustProxy: [...options.trustProxy] }),
     loggerInstance: logger as FastifyBaseLogger,
     // Per-request lines would double the log volume; failures are logged by the error handler.
     logController: new LogController({ disableRequestLogging: true }),

@@ -42,19 +42,21 @@ export const registerSessionRoutes = async (
   app.post('/api/auth/signup', async (request, reply) => {
     const body = decodeOrReply(SIGN_UP_BODY, request.body, reply)
     if (body === null) return reply
-    const outcome = await deps.auth.signUp(body.email, body.password, body.name)
+    const outcome = await deps.auth.signUp(body.email, body.password, body.name, request.ip)
     if (!outcome.ok) {
+      if (outcome.reason === 'rate-limited') {
+        reply.header('retry-after', String(Math.ceil(outcome.retryAfterMs / 1000)))
+        return sendError(reply, 429, 'too many sign-ups from this address; try again later')
+      }
       return sendError(reply, outcome.reason === 'email-taken' ? 409 : 400, outcome.detail)
     }
     setSessionCookies(reply, outcome.tokens, deps)
     return reply.code(201).send({ user: outcome.user, organisation: outcome.organisation })
   })
 
-  // Limit: the address is the socket's peer (the app does not trust
-  // X-Forwarded-For), so behind the cluster's nginx every client shares one
-  // address budget, and a few dozen wrong passwords lock sign-in for all of
-  // them for the window. Trusting the header from the known proxy only
-  // (Fastify's `trustProxy`, set from configuration) would lift it.
+  // The address is the socket's peer unless --trust-proxy names the proxy in
+  // front (then X-Forwarded-For from that proxy): without it, behind nginx
+  // every client shares one address budget.
   app.post('/api/auth/signin', async (request, reply) => {
     const body = decodeOrReply(SIGN_IN_BODY, request.body, reply)
     if (body === null) return reply
