@@ -87,11 +87,7 @@ export class RoomManager {
       session.fail(CloseCode.ServiceRestart, 'server restarting')
       return session
     }
-    const entry = this.entries.get(docId) ?? this.startLoading(docId)
-    if (entry.idleTimer !== null) {
-      clearTimeout(entry.idleTimer)
-      entry.idleTimer = null
-    }
+    const entry = this.acquire(docId)
     entry.sessions.add(session)
     if (entry.state === 'open') session.open(entry.room)
     else entry.waiting.add(session)
@@ -105,8 +101,7 @@ export class RoomManager {
     if (entry === undefined || !entry.sessions.delete(session)) return
     entry.waiting.delete(session)
     if (entry.sessions.size === 0 && entry.state === 'open' && !this.isShuttingDown) {
-      entry.idleTimer = setTimeout(() => this.unload(session.docId, entry), this.options.roomIdleMs)
-      entry.idleTimer.unref()
+      this.leaveEmpty(session.docId, entry)
     }
   }
 
@@ -119,11 +114,7 @@ export class RoomManager {
    */
   async applyServerEdit(docId: string, change: (doc: Y.Doc) => void): Promise<void> {
     if (this.isShuttingDown) throw new Error('server is shutting down')
-    const entry = this.entries.get(docId) ?? this.startLoading(docId)
-    if (entry.idleTimer !== null) {
-      clearTimeout(entry.idleTimer)
-      entry.idleTimer = null
-    }
+    const entry = this.acquire(docId)
     const holder: Session = new Session(docId, SERVER_PEER, this.logger)
     entry.sessions.add(holder)
     try {
@@ -145,6 +136,16 @@ export class RoomManager {
     } finally {
       this.leave(holder)
     }
+  }
+
+  /** The document's entry, loading it when absent; an idle room is kept. */
+  private acquire(docId: string): RoomEntry {
+    const entry = this.entries.get(docId) ?? this.startLoading(docId)
+    if (entry.idleTimer !== null) {
+      clearTimeout(entry.idleTimer)
+      entry.idleTimer = null
+    }
+    return entry
   }
 
   /** Resolves once the entry's room has loaded; rejects if the load failed. */
