@@ -64,9 +64,11 @@ export class RawClient {
   static async open(
     wsUrl: string,
     docId: string,
-    options: { saved?: boolean } = {},
+    options: { saved?: boolean; params?: Record<string, string> } = {},
   ): Promise<RawClient> {
-    const query = options.saved === true ? `?${SAVED_ACKS_PARAM}=1` : ''
+    const params = new URLSearchParams(options.params)
+    if (options.saved === true) params.set(SAVED_ACKS_PARAM, '1')
+    const query = params.size === 0 ? '' : `?${params.toString()}`
     const socket = new WebSocket(`${wsUrl}/sync/${docId}${query}`, { perMessageDeflate: false })
     const client = new RawClient(socket)
     await nextEvent(socket, 'open')

@@ -28,6 +28,11 @@ export const CloseCode = {
   Forbidden: 4403,
   /** The document does not exist or is not the caller's to see. */
   NotFound: 4404,
+  /**
+   * The client's document schema is older than the document's: its editor
+   * could drop content it does not understand. Reloading fetches the new one.
+   */
+  ClientTooOld: 4426,
   /** A document or held-back update over its size limit. */
   TooLarge: 4413,
   /** The document could not be loaded or stored right now; retry later. */

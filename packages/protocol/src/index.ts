@@ -27,7 +27,15 @@ export {
 export { DOCUMENT_ID_PATTERN, isDocumentId } from './document-id.js'
 export { isRangeDeleted, wouldChange } from './document-facts.js'
 export { isJsonDepthWithin, MAX_JSON_DEPTH } from './json-depth.js'
-export { MessageType, QuireMessageType, SAVED_ACKS_PARAM, SyncMessageType } from './message-type.js'
+export {
+  MAX_SCHEMA_VERSION,
+  MessageType,
+  parseSchemaVersionParam,
+  QuireMessageType,
+  SAVED_ACKS_PARAM,
+  SCHEMA_VERSION_PARAM,
+  SyncMessageType,
+} from './message-type.js'
 export {
   MAX_ANY_DEPTH,
   MAX_CLOCK,

@@ -43,3 +43,23 @@ export type QuireMessageType = (typeof QuireMessageType)[keyof typeof QuireMessa
  * y-websocket's provider passes it through its `params` option.
  */
 export const SAVED_ACKS_PARAM = 'saved'
+
+/**
+ * The URL query parameter with the document schema version the client's
+ * editor speaks (a positive integer). A client older than the document's
+ * schema is refused (close code 4426); a newer one raises the document's
+ * version. Clients without an editor (replay tools, plain y-websocket
+ * providers) leave it out and are not checked.
+ */
+export const SCHEMA_VERSION_PARAM = 'schema'
+
+/** Largest schema version a client may announce; anything else is malformed. */
+export const MAX_SCHEMA_VERSION = 1_000_000
+
+/** Parses the schema version parameter: a number, `null` when absent, `undefined` when malformed. */
+export const parseSchemaVersionParam = (value: string | null): number | null | undefined => {
+  if (value === null) return null
+  if (!/^[1-9][0-9]{0,6}$/.test(value)) return undefined
+  const version = Number(value)
+  return version <= MAX_SCHEMA_VERSION ? version : undefined
+}

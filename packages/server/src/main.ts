@@ -20,7 +20,12 @@ import { allowAnonymous } from './auth/index.js'
 import { createHttpApp, registerApi } from './http/index.js'
 import { createLogger, type Logger } from './log/index.js'
 import { RoomManager } from './room/index.js'
-import { openEmbeddedStore, openPostgresStore, type SqlDocumentStore } from './store/index.js'
+import {
+  admitSchemaVersion,
+  openEmbeddedStore,
+  openPostgresStore,
+  type SqlDocumentStore,
+} from './store/index.js'
 import { attachSyncEndpoint, type SyncEndpoint } from './transport/index.js'
 
 /** A running node. */
@@ -131,6 +136,7 @@ export const startQuireServer = async (
           authorize: accounts?.authorizeUpgrade ?? allowAnonymous,
           maxSocketsPerUser: config.maxSocketsPerUser,
           maxSocketsPerAddress: config.maxSocketsPerAddress,
+          admitSchema: (docId, version) => admitSchemaVersion(store.sql, docId, version),
         })
   if (endpoint !== null) accounts?.attach(endpoint)
 

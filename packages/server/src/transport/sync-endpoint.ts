@@ -6,7 +6,14 @@
 import type { IncomingMessage, Server } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { randomUUID } from 'node:crypto'
-import { CloseCode, encodeKeepAlive, isDocumentId, SAVED_ACKS_PARAM } from '@quire/protocol'
+import {
+  CloseCode,
+  encodeKeepAlive,
+  isDocumentId,
+  parseSchemaVersionParam,
+  SAVED_ACKS_PARAM,
+  SCHEMA_VERSION_PARAM,
+} from '@quire/protocol'
 import { WebSocket, WebSocketServer, type RawData } from 'ws'
 import type { Logger } from '../log/index.js'
 import {
@@ -14,6 +21,7 @@ import {
   type DocumentRole,
   type SocketIdentity,
   type UpgradeAuthorizer,
+  type UpgradeDecision,
 } from '../auth/index.js'
 import type { RoomManager, Session } from '../room/index.js'
 import { WebSocketPeer } from './websocket-peer.js'
@@ -35,7 +43,16 @@ export interface SyncEndpointOptions {
   readonly maxSocketsPerUser: number
   /** Open sockets one client address may hold on this node. */
   readonly maxSocketsPerAddress: number
+  /**
+   * Admits a client's document schema version: raises the document's
+   * version when the client's is newer and resolves with the document's
+   * version afterwards. Clients that announce no version are not checked.
+   */
+  readonly admitSchema: (docId: string, clientVersion: number) => Promise<number>
 }
+
+/** What a client older than its document's schema is told. */
+export const CLIENT_TOO_OLD_REASON = 'a newer version of Quire is available; reload the page'
 
 /** A running sync endpoint. */
 export interface SyncEndpoint {
@@ -72,7 +89,10 @@ export const attachSyncEndpoint = (
     perMessageDeflate: false,
   })
   const peers = new Set<WebSocketPeer>()
-  const sessionsByPeer = new Map<WebSocketPeer, { docId: string; session: Session }>()
+  const sessionsByPeer = new Map<
+    WebSocketPeer,
+    { docId: string; session: Session; schemaVersion: number | null }
+  >()
   const socketsPerUser = new Map<string, number>()
   const socketsPerAddress = new Map<string, number>()
   let isClosing = false
@@ -99,6 +119,11 @@ export const attachSyncEndpoint = (
       return
     }
     const wantsSavedAcks = query.get(SAVED_ACKS_PARAM) === '1'
+    const schemaVersion = parseSchemaVersionParam(query.get(SCHEMA_VERSION_PARAM))
+    if (schemaVersion === undefined) {
+      rejectUpgrade(socket, 400, 'malformed schema version')
+      return
+    }
     const address = request.socket.remoteAddress ?? 'unknown'
     if ((socketsPerAddress.get(address) ?? 0) >= options.maxSocketsPerAddress) {
       rejectUpgrade(socket, 429, 'too many connections from this address')
@@ -106,8 +131,8 @@ export const attachSyncEndpoint = (
     }
     // Nothing is read from the socket until the decision: a client that
     // sends frames early waits (TCP), and none can arrive before the 101.
-    options.authorize(request.headers, docId).then(
-      (decision) => {
+    authorizeAndAdmit(request, docId, schemaVersion).then(
+      ({ decision, documentSchema }) => {
         if (!decision.ok) {
           rejectUpgrade(socket, decision.status, decision.reason)
           return
@@ -121,8 +146,18 @@ export const attachSyncEndpoint = (
           return
         }
         if (socket.destroyed) return
+        if (schemaVersion !== null && documentSchema > schemaVersion) {
+          // Answered as a close, not an HTTP refusal: a browser sees the
+          // code of a close, but only "1006" for a refused upgrade. No frame
+          // is read, so nothing this client sends can reach the document.
+          wss.handleUpgrade(request, socket, head, (ws) => {
+            ws.close(CloseCode.ClientTooOld, CLIENT_TOO_OLD_REASON)
+          })
+          return
+        }
+        if (schemaVersion !== null) refuseOlderClients(docId, schemaVersion)
         wss.handleUpgrade(request, socket, head, (ws) => {
-          const session = accept(ws, docId, identity, wantsSavedAcks, address)
+          const session = accept(ws, docId, identity, wantsSavedAcks, address, schemaVersion)
           if (identity === null) return
           // A revocation or role change announced while the decision was
           // being made found no socket to close; decide once more now that
@@ -147,12 +182,38 @@ export const attachSyncEndpoint = (
     )
   }
 
+  const authorizeAndAdmit = async (
+    request: IncomingMessage,
+    docId: string,
+    schemaVersion: number | null,
+  ): Promise<{ decision: UpgradeDecision; documentSchema: number }> => {
+    const decision = await options.authorize(request.headers, docId)
+    // Only an authorized client may raise a document's schema version.
+    if (!decision.ok || schemaVersion === null) return { decision, documentSchema: 0 }
+    return { decision, documentSchema: await options.admitSchema(docId, schemaVersion) }
+  }
+
+  /**
+   * A client just raised `docId`'s schema to `version`: sockets of older
+   * editors on this node are closed before they can drop what it writes.
+   * Known limit: older editors on other nodes are refused at their next
+   * connect (a rolling deploy reconnects every socket), not at once.
+   */
+  const refuseOlderClients = (docId: string, version: number): void => {
+    for (const entry of sessionsByPeer.values()) {
+      if (entry.docId !== docId || entry.schemaVersion === null) continue
+      if (entry.schemaVersion < version)
+        entry.session.fail(CloseCode.ClientTooOld, CLIENT_TOO_OLD_REASON)
+    }
+  }
+
   const accept = (
     ws: WebSocket,
     docId: string,
     identity: SocketIdentity | null,
     wantsSavedAcks: boolean,
     address: string,
+    schemaVersion: number | null,
   ): Session => {
     const peer = new WebSocketPeer(ws, {
       connId: randomUUID(),
@@ -172,7 +233,7 @@ export const attachSyncEndpoint = (
     const session = rooms.join(docId, peer, {
       canWrite: identity === null || canEdit(identity.role),
     })
-    sessionsByPeer.set(peer, { docId, session })
+    sessionsByPeer.set(peer, { docId, session, schemaVersion })
     const log = logger.child({ docId, connId: peer.connId, userId: peer.userId })
     log.info('socket opened')
 
