@@ -11,8 +11,10 @@ import {
   createLocalRevocationList,
   createRedisRevocationList,
   createUpgradeAuthorizer,
+  DEFAULT_LOGIN_LIMITS,
   DocumentAccess,
   LoginLimiter,
+  RedisFailureCounters,
   type RevocationList,
   SessionStore,
   TokenIssuer,
@@ -27,7 +29,8 @@ import type { SyncEndpoint } from './transport/index.js'
 
 /** Sign-ups allowed per address per hour (each costs an argon2 hash). */
 const SIGN_UP_LIMITS = Object.freeze({
-  maxFailuresPerAccount: Number.MAX_SAFE_INTEGER,
+  maxFailuresPerAccountAndAddress: Infinity,
+  maxFailuresPerAccount: Infinity,
   maxFailuresPerAddress: 20,
   windowMs: 60 * 60_000,
 })
@@ -93,8 +96,19 @@ export const wireAccounts = async (
     sessions,
     tokens,
     revocations,
-    limiter: new LoginLimiter(),
-    signUpLimiter: new LoginLimiter(SIGN_UP_LIMITS),
+    // With Redis, every node counts into the same windows.
+    limiter: new LoginLimiter(
+      DEFAULT_LOGIN_LIMITS,
+      redis === null
+        ? undefined
+        : new RedisFailureCounters(redis.command, `${config.redisPrefix}:limits:sign-in`, logger),
+    ),
+    signUpLimiter: new LoginLimiter(
+      SIGN_UP_LIMITS,
+      redis === null
+        ? undefined
+        : new RedisFailureCounters(redis.command, `${config.redisPrefix}:limits:sign-up`, logger),
+    ),
     logger,
   })
 

@@ -77,9 +77,9 @@ export class AuthService {
   ): Promise<SignUpOutcome> {
     const limiter = this.deps.signUpLimiter
     if (limiter !== undefined) {
-      const retryAfterMs = limiter.retryAfterMs('', address)
+      const retryAfterMs = await limiter.retryAfterMs('', address)
       if (retryAfterMs > 0) return { ok: false, reason: 'rate-limited', retryAfterMs }
-      limiter.recordFailure('', address)
+      await limiter.recordFailure('', address)
     }
     const problem = checkPassword(password) ?? checkEmail(email) ?? checkName(name)
     if (problem !== null) return { ok: false, reason: 'invalid-input', detail: problem }
@@ -99,7 +99,7 @@ export class AuthService {
    * email as for a wrong password.
    */
   async signIn(email: string, password: string, address: string): Promise<SignInOutcome> {
-    const retryAfterMs = this.deps.limiter.retryAfterMs(email, address)
+    const retryAfterMs = await this.deps.limiter.retryAfterMs(email, address)
     if (retryAfterMs > 0) return { ok: false, reason: 'rate-limited', retryAfterMs }
     const user = await this.deps.accounts.findByEmail(email)
     const isValid =
@@ -107,10 +107,10 @@ export class AuthService {
         ? await verifyAgainstDummy(password)
         : await verifyPassword(user.passwordHash, password)
     if (user === null || !isValid) {
-      this.deps.limiter.recordFailure(email, address)
+      await this.deps.limiter.recordFailure(email, address)
       return { ok: false, reason: 'invalid-credentials' }
     }
-    this.deps.limiter.recordSuccess(email)
+    await this.deps.limiter.recordSuccess(email, address)
     this.deps.logger.info({ userId: user.id }, 'user signed in')
     return { ok: true, user: publicUser(user), tokens: await this.startSession(user.id) }
   }

@@ -7,7 +7,14 @@ export {
   type DocumentInfo,
   type DocumentRole,
 } from './document-access.js'
-export { DEFAULT_LOGIN_LIMITS, LoginLimiter, type LoginLimits } from './login-limiter.js'
+export {
+  DEFAULT_LOGIN_LIMITS,
+  type FailureCounters,
+  LoginLimiter,
+  type LoginLimits,
+  MemoryFailureCounters,
+  RedisFailureCounters,
+} from './login-limiter.js'
 export { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from './passwords.js'
 export {
   createLocalRevocationList,

@@ -1,75 +1,211 @@
 /**
- * Limits failed sign-ins per account and per address, in a fixed window.
- * In process; several nodes each keep their own counts, so a cluster allows
- * up to N times the budget.
+ * Limits failed sign-ins (and sign-ups) in fixed windows, on three budgets:
  *
- * Limit: counts are per node (Redis-backed counters would make them
- * cluster-wide); they are forgotten on restart.
+ * - per account and address: the tight one (5 in 15 min). A guesser at one
+ *   address is stopped quickly, and the lock is theirs alone: the owner
+ *   signing in from anywhere else is not locked out by someone else's
+ *   failures, which a plain per-account lock would allow to anyone who
+ *   knows an email address.
+ * - per account, from all addresses: a looser ceiling (50 in 15 min) that
+ *   stops guessing spread over many addresses. Its price is the classic
+ *   one: an attacker with that many addresses can still lock an account
+ *   for a window.
+ * - per address, over all accounts: stops one address spraying many
+ *   accounts with a few guesses each.
+ *
+ * Counts live in `FailureCounters`: in process (each node its own) or in
+ * Redis (one count for the whole cluster). Redis counters that fail fall
+ * back to this node's own counts, so a Redis outage weakens the limit to
+ * per node but never stops sign-ins.
  */
+import { createHash } from 'node:crypto'
+import type { Redis } from 'ioredis'
+import type { Logger } from '../log/index.js'
 
-/** Budgets of failed sign-ins. */
+/** Budgets of failures in one window; `Infinity` turns a budget off. */
 export interface LoginLimits {
+  readonly maxFailuresPerAccountAndAddress: number
   readonly maxFailuresPerAccount: number
   readonly maxFailuresPerAddress: number
   readonly windowMs: number
 }
 
 export const DEFAULT_LOGIN_LIMITS: LoginLimits = Object.freeze({
-  maxFailuresPerAccount: 5,
+  maxFailuresPerAccountAndAddress: 5,
+  maxFailuresPerAccount: 50,
   maxFailuresPerAddress: 20,
   windowMs: 15 * 60_000,
 })
 
-interface Window {
-  count: number
-  startedAtMs: number
+/** A count and the milliseconds left in its window. */
+export interface WindowCount {
+  readonly count: number
+  readonly remainingMs: number
+}
+
+/** Where failure counts are kept. Keys are opaque and carry no personal data. */
+export interface FailureCounters {
+  read(keys: readonly string[]): Promise<WindowCount[]>
+  /** Adds one to each key; a key's window starts at its first failure. */
+  increment(keys: readonly string[], windowMs: number): Promise<void>
+  clear(keys: readonly string[]): Promise<void>
 }
 
 /** Counts failures; answers whether another attempt is allowed. */
 export class LoginLimiter {
-  private readonly byAccount = new Map<string, Window>()
-  private readonly byAddress = new Map<string, Window>()
-
-  constructor(private readonly limits: LoginLimits = DEFAULT_LOGIN_LIMITS) {}
+  constructor(
+    private readonly limits: LoginLimits = DEFAULT_LOGIN_LIMITS,
+    private readonly counters: FailureCounters = new MemoryFailureCounters(),
+  ) {}
 
   /** Milliseconds until an attempt is allowed again, or 0 when it is allowed now. */
-  retryAfterMs(account: string, address: string): number {
-    return Math.max(
-      this.waitFor(this.byAccount, account.toLowerCase(), this.limits.maxFailuresPerAccount),
-      this.waitFor(this.byAddress, address, this.limits.maxFailuresPerAddress),
-    )
+  async retryAfterMs(account: string, address: string): Promise<number> {
+    const budgets = this.budgets(account, address)
+    const counts = await this.counters.read(budgets.map((budget) => budget.key))
+    let wait = 0
+    counts.forEach((window, i) => {
+      const max = budgets[i]?.max ?? Infinity
+      if (window.count >= max) wait = Math.max(wait, window.remainingMs)
+    })
+    return wait
   }
 
-  recordFailure(account: string, address: string): void {
-    this.bump(this.byAccount, account.toLowerCase())
-    this.bump(this.byAddress, address)
+  async recordFailure(account: string, address: string): Promise<void> {
+    const keys = this.budgets(account, address).map((budget) => budget.key)
+    await this.counters.increment(keys, this.limits.windowMs)
   }
 
-  /** A successful sign-in clears the account's failures (not the address's). */
-  recordSuccess(account: string): void {
-    this.byAccount.delete(account.toLowerCase())
+  /**
+   * A successful sign-in clears the account's own counts (never the
+   * address's: one good password must not reset a spray from that address).
+   */
+  async recordSuccess(account: string, address: string): Promise<void> {
+    await this.counters.clear([
+      counterKey('pair', account, address),
+      counterKey('account', account),
+    ])
   }
 
-  private waitFor(map: Map<string, Window>, key: string, max: number): number {
-    const window = map.get(key)
-    if (window === undefined) return 0
-    const remaining = window.startedAtMs + this.limits.windowMs - Date.now()
-    if (remaining <= 0) {
-      map.delete(key)
-      return 0
-    }
-    return window.count >= max ? remaining : 0
+  private budgets(account: string, address: string): { key: string; max: number }[] {
+    const { limits } = this
+    return [
+      { key: counterKey('pair', account, address), max: limits.maxFailuresPerAccountAndAddress },
+      { key: counterKey('account', account), max: limits.maxFailuresPerAccount },
+      { key: counterKey('address', address), max: limits.maxFailuresPerAddress },
+    ].filter((budget) => Number.isFinite(budget.max))
   }
+}
 
-  private bump(map: Map<string, Window>, key: string): void {
+/**
+ * A key per budget: a hash, so neither emails nor addresses are kept in
+ * plain text (Redis keys show up in monitoring tools).
+ */
+const counterKey = (kind: string, ...parts: string[]): string =>
+  `${kind}:${createHash('sha256')
+    .update(parts.map((part) => part.trim().toLowerCase()).join('\u0000'))
+    .digest('base64url')
+    .slice(0, 32)}`
+
+/** Most keys one node's counters hold; the oldest go first past it. */
+const MAX_MEMORY_KEYS = 100_000
+
+/** Counts in this process. */
+export class MemoryFailureCounters implements FailureCounters {
+  private readonly windows = new Map<string, { count: number; endsAtMs: number }>()
+
+  async read(keys: readonly string[]): Promise<WindowCount[]> {
     const now = Date.now()
-    const window = map.get(key)
-    if (window === undefined || now - window.startedAtMs >= this.limits.windowMs) {
-      map.set(key, { count: 1, startedAtMs: now })
+    return keys.map((key) => {
+      const window = this.windows.get(key)
+      if (window === undefined) return { count: 0, remainingMs: 0 }
+      if (window.endsAtMs <= now) {
+        this.windows.delete(key)
+        return { count: 0, remainingMs: 0 }
+      }
+      return { count: window.count, remainingMs: window.endsAtMs - now }
+    })
+  }
+
+  async increment(keys: readonly string[], windowMs: number): Promise<void> {
+    const now = Date.now()
+    for (const key of keys) {
+      const window = this.windows.get(key)
+      if (window !== undefined && window.endsAtMs > now) {
+        window.count++
+        continue
+      }
+      this.windows.delete(key)
+      this.windows.set(key, { count: 1, endsAtMs: now + windowMs })
       // Bound memory under a spray of distinct keys: drop the oldest.
-      if (map.size > 100_000) map.delete(map.keys().next().value as string)
-      return
+      if (this.windows.size > MAX_MEMORY_KEYS)
+        this.windows.delete(this.windows.keys().next().value as string)
     }
-    window.count++
+  }
+
+  async clear(keys: readonly string[]): Promise<void> {
+    for (const key of keys) this.windows.delete(key)
+  }
+}
+
+/**
+ * Counts in Redis, shared by every node. Each key is a counter whose
+ * expiry is set by the failure that created it (SET NX PX, then INCR, which
+ * keeps the expiry). Any Redis failure is logged and answered from
+ * `fallback`, this node's own counts, which are kept in step meanwhile.
+ */
+export class RedisFailureCounters implements FailureCounters {
+  private readonly fallback = new MemoryFailureCounters()
+
+  /** `prefix` names the limiter: sign-ins and sign-ups count apart. */
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    private readonly logger: Logger,
+  ) {}
+
+  async read(keys: readonly string[]): Promise<WindowCount[]> {
+    try {
+      const pipeline = this.redis.pipeline()
+      for (const key of keys) pipeline.get(this.name(key)).pttl(this.name(key))
+      const replies = await pipeline.exec()
+      if (replies === null) throw new Error('pipeline discarded')
+      return keys.map((_, i) => {
+        const [countError, count] = replies[2 * i] ?? []
+        const [ttlError, ttl] = replies[2 * i + 1] ?? []
+        if (countError || ttlError) throw countError ?? ttlError
+        return { count: Number(count ?? 0), remainingMs: Math.max(0, Number(ttl ?? 0)) }
+      })
+    } catch (err) {
+      this.logger.warn({ err }, 'sign-in counters unreadable in Redis; using this node’s')
+      return this.fallback.read(keys)
+    }
+  }
+
+  async increment(keys: readonly string[], windowMs: number): Promise<void> {
+    await this.fallback.increment(keys, windowMs)
+    try {
+      const pipeline = this.redis.pipeline()
+      for (const key of keys) {
+        pipeline.set(this.name(key), 0, 'PX', windowMs, 'NX').incr(this.name(key))
+      }
+      const replies = await pipeline.exec()
+      const failed = replies?.find(([error]) => error !== null)
+      if (failed !== undefined) throw failed[0]
+    } catch (err) {
+      this.logger.warn({ err }, 'sign-in failure not counted in Redis')
+    }
+  }
+
+  async clear(keys: readonly string[]): Promise<void> {
+    await this.fallback.clear(keys)
+    try {
+      await this.redis.del(...keys.map((key) => this.name(key)))
+    } catch (err) {
+      this.logger.warn({ err }, 'sign-in counters not cleared in Redis')
+    }
+  }
+
+  private name(key: string): string {
+    return `${this.prefix}:${key}`
   }
 }
