@@ -20,6 +20,7 @@ import { allowAnonymous } from './auth/index.js'
 import { createHttpApp, registerApi } from './http/index.js'
 import { createLogger, type Logger } from './log/index.js'
 import { RoomManager } from './room/index.js'
+import { closeReasonLabel, NodeMetrics } from './metrics/index.js'
 import {
   admitSchemaVersion,
   openEmbeddedStore,
@@ -56,7 +57,8 @@ export const startQuireServer = async (
 ): Promise<QuireServer> => {
   const nodeId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`
   const logger = (options.logger ?? createLogger({ level: config.logLevel })).child({ nodeId })
-  const store = await openStore(config, logger)
+  const metrics = new NodeMetrics()
+  const store = await openStore(config, logger, metrics)
   let publicOrigin = config.publicOrigin ?? ''
   const accounts =
     config.auth === 'required'
@@ -74,6 +76,7 @@ export const startQuireServer = async (
         store,
         logger,
         streamGraceMs: config.streamGraceMs,
+        observeCrossNode: (seconds) => metrics.crossNodeSeconds.observe(seconds),
       })
     }
     if (config.redisUrl !== undefined && config.role !== 'node') {
@@ -98,6 +101,7 @@ export const startQuireServer = async (
     roomIdleMs: config.roomIdleMs,
     loadTimeoutMs: config.loadTimeoutMs,
     maxPendingUpdateBytes: config.maxPendingUpdateBytes,
+    observeFanOut: (seconds) => metrics.fanOutSeconds.observe(seconds),
   })
   // Where the build of packages/web lands, seen from this file (src or dist).
   const webDir = config.webDir ?? fileURLToPath(new URL('../../web/dist/', import.meta.url))
@@ -116,6 +120,12 @@ export const startQuireServer = async (
   )
   try {
     if (accounts !== null) await registerApi(app, accounts.api)
+    // Scraped by Prometheus on the node's own port; keep it off the public
+    // proxy (deploy/nginx.conf refuses /metrics from outside).
+    app.get('/metrics', async (_request, reply) => {
+      const { contentType, body } = await metrics.render()
+      return reply.type(contentType).send(body)
+    })
     await app.listen({ host: config.host, port: config.port })
   } catch (err) {
     await persister?.close()
@@ -137,8 +147,15 @@ export const startQuireServer = async (
           maxSocketsPerUser: config.maxSocketsPerUser,
           maxSocketsPerAddress: config.maxSocketsPerAddress,
           admitSchema: (docId, version) => admitSchemaVersion(store.sql, docId, version),
+          onSocketClosed: (code) => metrics.socketCloses.inc({ reason: closeReasonLabel(code) }),
         })
   if (endpoint !== null) accounts?.attach(endpoint)
+  metrics.setSources({
+    openDocuments: () => rooms.roomCount,
+    persistQueueDepth: () => store.queuedCount,
+    ...(endpoint === null ? {} : { openSockets: () => endpoint.socketCount }),
+    ...(redisLog === null ? {} : { streamBacklog: () => (redisLog as RedisLog).persistBacklog() }),
+  })
 
   if (config.auth === 'none') {
     logger.warn('--auth none: anyone who reaches this port can open and edit any document')
@@ -177,8 +194,16 @@ export const startQuireServer = async (
   }
 }
 
-const openStore = (config: ServeConfig, logger: Logger): Promise<SqlDocumentStore> => {
+const openStore = (
+  config: ServeConfig,
+  logger: Logger,
+  metrics: NodeMetrics,
+): Promise<SqlDocumentStore> => {
   const writer = {
+    observeBatch: (updates: number, seconds: number) => {
+      metrics.databaseBatchSize.observe(updates)
+      metrics.databaseWriteSeconds.observe(seconds)
+    },
     maxBatchDelayMs: config.batchDelayMs,
     maxBatchUpdates: config.batchMaxUpdates,
     compactAfterUpdates: config.compactAfterUpdates,

@@ -45,12 +45,19 @@ export interface RedisLogOptions {
    * database on reconnect.
    */
   readonly streamGraceMs: number
+  /**
+   * Receives, for each update another node made, the time from its entry in
+   * the stream (the entry id's milliseconds, Redis's clock) to its arrival here, s.
+   */
+  readonly observeCrossNode?: (seconds: number) => void
 }
 
 /** A running Redis document log. */
 export interface RedisLog extends DocumentLog {
   /** Resolves when Redis answers a PING. */
   checkHealth(): Promise<void>
+  /** Updates waiting in the persister work stream (read or not, not yet stored). */
+  persistBacklog(): Promise<number>
   /** Stops reading and closes the connections; pending appends are rejected. */
   close(): Promise<void>
 }
@@ -164,6 +171,11 @@ class RedisDocumentLog implements RedisLog {
 
   async checkHealth(): Promise<void> {
     await this.command.ping()
+  }
+
+  async persistBacklog(): Promise<number> {
+    // Persisters delete work entries once stored, so the length is the backlog.
+    return this.command.xlen(this.keys.persistQueue)
   }
 
   async close(): Promise<void> {
@@ -352,12 +364,15 @@ class RedisDocumentLog implements RedisLog {
     const doc = docId === null ? undefined : this.docs.get(docId)
     if (doc === undefined) return
     const remote: Uint8Array[] = []
+    const now = Date.now()
     for (const [id, flat] of entries) {
       doc.lastId = id.toString('utf8')
       const fields = readFields(flat)
       if (fields.get(StreamField.origin)?.toString('utf8') === this.options.nodeId) continue
       const data = fields.get(StreamField.data)
-      if (data !== undefined) remote.push(new Uint8Array(data))
+      if (data === undefined) continue
+      remote.push(new Uint8Array(data))
+      this.options.observeCrossNode?.(Math.max(0, now - Number.parseInt(doc.lastId, 10)) / 1000)
     }
     for (const update of remote) doc.listener.onRemoteUpdate(update)
   }

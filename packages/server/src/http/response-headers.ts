@@ -30,7 +30,7 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze(
 })
 
 /** Paths whose answers no cache may keep: they depend on who asks, and on now. */
-const NO_STORE_PREFIXES = ['/api/', '/healthz', '/readyz']
+const NO_STORE_PREFIXES = ['/api/', '/healthz', '/readyz', '/metrics']
 
 /**
  * Sets every header a response carries. Idempotent: the app calls it on the

@@ -30,6 +30,8 @@ export interface RoomManagerOptions extends RoomLimits {
   readonly loadTimeoutMs: number
   /** This node's id, part of every update's idempotency key. */
   readonly nodeId: string
+  /** Receives each applied client update's fan-out time, s (metrics). */
+  readonly observeFanOut?: (seconds: number) => void
 }
 
 interface RoomEntry {
@@ -191,6 +193,9 @@ export class RoomManager {
         logger: this.logger,
         nextBusId: () => this.nextBusId(),
         onPoisoned: () => queueMicrotask(() => this.discard(docId, entry)),
+        ...(this.options.observeFanOut === undefined
+          ? {}
+          : { observeFanOut: this.options.observeFanOut }),
       },
       { maxPendingUpdateBytes: this.options.maxPendingUpdateBytes },
     )

@@ -36,6 +36,8 @@ export interface RoomDependencies {
   readonly nextBusId: () => string
   /** Called once when the room becomes poisoned; the owner must discard it. */
   readonly onPoisoned: (room: Room) => void
+  /** Receives the time from an update's arrival to its delivery to the other members, s. */
+  readonly observeFanOut?: (seconds: number) => void
 }
 
 /** Limits a room enforces. */
@@ -185,6 +187,7 @@ export class Room {
     attribution: Attribution,
   ): ApplyOutcome {
     if (this.isPoisoned) return { ok: false, reason: 'poisoned' }
+    const startedAt = performance.now()
     const store = this.doc.store
     const pendingBefore = this.pendingSnapshot()
     this.heldChanges = []
@@ -204,6 +207,7 @@ export class Room {
       this.broadcast(encodeSyncUpdate(change), origin)
       appended = this.append(change, attribution)
     }
+    if (changes.length > 0) this.deps.observeFanOut?.((performance.now() - startedAt) / 1000)
 
     let durable: Promise<unknown> = appended ?? this.lastAppend
     const hasPending = store.pendingStructs !== null || store.pendingDs !== null

@@ -31,6 +31,8 @@ export interface SqlDocumentStoreTuning {
   readonly compactIntervalMs?: number
   /** Most compactions running at once. @default 1 */
   readonly maxConcurrentCompactions?: number
+  /** Receives each committed batch's size and duration, s (metrics). */
+  readonly observeBatch?: (updates: number, seconds: number) => void
 }
 
 /** Options of `createSqlDocumentStore`. */

@@ -33,6 +33,8 @@ export interface UpdateWriterOptions {
    * An exception it throws is logged and otherwise ignored.
    */
   readonly onBatchCommitted?: (documents: readonly CommittedDocument[]) => void
+  /** Receives each committed batch's size and the duration of its successful transaction, s. */
+  readonly observeBatch?: (updates: number, seconds: number) => void
 }
 
 /** Defaults of `UpdateWriterOptions`. */
@@ -166,7 +168,9 @@ class GroupCommitWriter implements UpdateWriter {
     const records = batch.map((pending) => pending.record)
     for (let attempt = 1; ; attempt++) {
       try {
+        const startedAt = performance.now()
         const result = await this.#options.client.transaction((tx) => writeUpdateBatch(tx, records))
+        this.#options.observeBatch?.(records.length, (performance.now() - startedAt) / 1000)
         batch.forEach((pending, index) => {
           // writeUpdateBatch returns one seq per record, index for index.
           const seq = result.seqs[index] as number

@@ -49,6 +49,8 @@ export interface SyncEndpointOptions {
    * version afterwards. Clients that announce no version are not checked.
    */
   readonly admitSchema: (docId: string, clientVersion: number) => Promise<number>
+  /** Told the close code of every socket that closes (metrics). */
+  readonly onSocketClosed?: (code: number) => void
 }
 
 /** What a client older than its document's schema is told. */
@@ -268,6 +270,7 @@ export const attachSyncEndpoint = (
       increment(socketsPerAddress, address, -1)
       if (identity !== null) increment(socketsPerUser, identity.userId, -1)
       rooms.leave(session)
+      options.onSocketClosed?.(code)
       log.info({ code }, 'socket closed')
     })
     return session
