@@ -148,12 +148,23 @@ export const startQuireServer = async (
           maxSocketsPerAddress: config.maxSocketsPerAddress,
           admitSchema: (docId, version) => admitSchemaVersion(store.sql, docId, version),
           onSocketClosed: (code) => metrics.socketCloses.inc({ reason: closeReasonLabel(code) }),
+          throttle: {
+            messagesPerSecond: config.rateLimitMessagesPerS,
+            bytesPerSecond: config.rateLimitBytesPerS,
+            burstBytes: config.maxMessageBytes,
+            documentMessagesPerSecond: config.documentRateLimitMessagesPerS,
+          },
+          isOverloaded: () =>
+            (redisLog?.pendingCount ?? store.queuedCount) > config.maxUnsavedUpdates,
+          onThrottled: (limit) => metrics.rateLimited.inc({ limit }),
         })
   if (endpoint !== null) accounts?.attach(endpoint)
   metrics.setSources({
     openDocuments: () => rooms.roomCount,
     persistQueueDepth: () => store.queuedCount,
-    ...(endpoint === null ? {} : { openSockets: () => endpoint.socketCount }),
+    ...(endpoint === null
+      ? {}
+      : { openSockets: () => endpoint.socketCount, pausedSockets: () => endpoint.pausedCount }),
     ...(redisLog === null ? {} : { streamBacklog: () => (redisLog as RedisLog).persistBacklog() }),
   })
 

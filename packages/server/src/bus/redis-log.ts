@@ -56,6 +56,8 @@ export interface RedisLogOptions {
 export interface RedisLog extends DocumentLog {
   /** Resolves when Redis answers a PING. */
   checkHealth(): Promise<void>
+  /** Appends made on this node that are not durable yet (backpressure reads it). */
+  readonly pendingCount: number
   /** Updates waiting in the persister work stream (read or not, not yet stored). */
   persistBacklog(): Promise<number>
   /** Stops reading and closes the connections; pending appends are rejected. */
@@ -89,6 +91,7 @@ class RedisDocumentLog implements RedisLog {
   private readonly keys: RedisKeys
   private readonly docs = new Map<string, OpenDoc>()
   private readonly pending = new Map<string, PendingAppend[]>()
+  private pendingTotal = 0
   private readonly persisted = new Map<string, string>()
   private readonly subscribedDocs = new Set<string>()
   private readerClientId: number | null = null
@@ -156,6 +159,7 @@ class RedisDocumentLog implements RedisLog {
     const entry: PendingAppend = { record, streamId: null, durable: createDeferred() }
     const list = this.pending.get(record.docId) ?? []
     list.push(entry)
+    this.pendingTotal++
     this.pending.set(record.docId, list)
     void this.subscribeDoc(record.docId)
     void this.publish(entry)
@@ -173,6 +177,10 @@ class RedisDocumentLog implements RedisLog {
     await this.command.ping()
   }
 
+  get pendingCount(): number {
+    return this.pendingTotal
+  }
+
   async persistBacklog(): Promise<number> {
     // Persisters delete work entries once stored, so the length is the backlog.
     return this.command.xlen(this.keys.persistQueue)
@@ -185,6 +193,7 @@ class RedisDocumentLog implements RedisLog {
       for (const entry of list) entry.durable.reject(new Error('redis log closed'))
     }
     this.pending.clear()
+    this.pendingTotal = 0
     this.reader.disconnect()
     // ioredis leaves a command queued while reconnecting pending forever
     // after disconnect(), so the reader may never return: wait a little.
@@ -239,6 +248,7 @@ class RedisDocumentLog implements RedisLog {
       const first = list[0] as PendingAppend
       if (first.streamId === null || compareStreamIds(first.streamId, persisted) > 0) break
       list.shift()
+      this.pendingTotal--
       first.durable.resolve(undefined)
     }
     if (list.length === 0) {

@@ -24,6 +24,13 @@ import {
   type UpgradeDecision,
 } from '../auth/index.js'
 import type { RoomManager, Session } from '../room/index.js'
+import {
+  chargeMessage,
+  connectionBudget,
+  DocumentBudgets,
+  type ReadThrottleLimits,
+  type ThrottleReason,
+} from './read-throttle.js'
 import { WebSocketPeer } from './websocket-peer.js'
 
 /** Path prefix of the sync endpoint. */
@@ -51,7 +58,19 @@ export interface SyncEndpointOptions {
   readonly admitSchema: (docId: string, clientVersion: number) => Promise<number>
   /** Told the close code of every socket that closes (metrics). */
   readonly onSocketClosed?: (code: number) => void
+  /** Rate limits, applied by pausing reads (see read-throttle.ts). */
+  readonly throttle: ReadThrottleLimits
+  /**
+   * Whether the node holds more unsaved edits than it should (a stalled
+   * database): sockets stop being read until it is false again.
+   */
+  readonly isOverloaded?: () => boolean
+  /** Told each time a socket's reading is paused, and why (metrics). */
+  readonly onThrottled?: (reason: ThrottleReason | 'persist_queue') => void
 }
+
+/** How often a socket paused for an overloaded node checks again, ms. */
+const OVERLOAD_RECHECK_MS = 100
 
 /** What a client older than its document's schema is told. */
 export const CLIENT_TOO_OLD_REASON = 'a newer version of Quire is available; reload the page'
@@ -60,6 +79,8 @@ export const CLIENT_TOO_OLD_REASON = 'a newer version of Quire is available; rel
 export interface SyncEndpoint {
   /** Number of open sockets. */
   readonly socketCount: number
+  /** Number of open sockets whose reading is paused (rate limits, overload). */
+  readonly pausedCount: number
   /** Closes every socket of a session that ended (sign-out, password change, reuse). */
   closeSession(sessionId: string): void
   /**
@@ -97,6 +118,8 @@ export const attachSyncEndpoint = (
   >()
   const socketsPerUser = new Map<string, number>()
   const socketsPerAddress = new Map<string, number>()
+  const documentBudgets = new DocumentBudgets(options.throttle.documentMessagesPerSecond)
+  let pausedCount = 0
   let isClosing = false
 
   const handleUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
@@ -239,19 +262,54 @@ export const attachSyncEndpoint = (
     const log = logger.child({ docId, connId: peer.connId, userId: peer.userId })
     log.info('socket opened')
 
+    // Frames ws had already parsed when reading was paused wait here (at
+    // most one socket read's worth) and are handled, in order, on resume.
+    const held: Uint8Array[] = []
+    const budget = connectionBudget(options.throttle)
+    let resumeTimer: NodeJS.Timeout | null = null
+    const pauseReading = (ms: number, reason: ThrottleReason | 'persist_queue'): void => {
+      if (resumeTimer !== null) return
+      ws.pause()
+      peer.isPaused = true
+      pausedCount++
+      options.onThrottled?.(reason)
+      resumeTimer = setTimeout(resumeReading, ms)
+    }
+    const resumeReading = (): void => {
+      if (options.isOverloaded?.() === true) {
+        resumeTimer = setTimeout(resumeReading, OVERLOAD_RECHECK_MS)
+        return
+      }
+      resumeTimer = null
+      peer.isPaused = false
+      pausedCount--
+      while (resumeTimer === null && held.length > 0) handleFrame(held.shift() as Uint8Array)
+      if (resumeTimer === null && ws.readyState === WebSocket.OPEN) ws.resume()
+    }
+    const handleFrame = (frame: Uint8Array): void => {
+      try {
+        session.handleFrame(frame)
+      } catch (err) {
+        // A bug, not the client's fault: it costs this socket, never the node.
+        log.error({ err }, 'frame handling failed')
+        session.fail(CloseCode.InternalError, 'internal error')
+        return
+      }
+      // The frame is handled whatever the budgets say; only the next one waits.
+      const { waitMs, reason } = chargeMessage(budget, documentBudgets, docId, frame.byteLength)
+      if (reason !== null) pauseReading(waitMs, reason)
+      else if (options.isOverloaded?.() === true) pauseReading(OVERLOAD_RECHECK_MS, 'persist_queue')
+    }
+
     ws.on('message', (data: RawData, isBinary: boolean) => {
       peer.isAlive = true
       if (!isBinary) {
         session.fail(CloseCode.UnsupportedData, 'text frames are not supported')
         return
       }
-      try {
-        session.handleFrame(copyFrame(data))
-      } catch (err) {
-        // A bug, not the client's fault: it costs this socket, never the node.
-        log.error({ err }, 'frame handling failed')
-        session.fail(CloseCode.InternalError, 'internal error')
-      }
+      const frame = copyFrame(data)
+      if (resumeTimer !== null) held.push(frame)
+      else handleFrame(frame)
     })
     ws.on('pong', () => {
       peer.isAlive = true
@@ -265,6 +323,12 @@ export const attachSyncEndpoint = (
       )
     })
     ws.on('close', (code: number) => {
+      if (resumeTimer !== null) {
+        clearTimeout(resumeTimer)
+        resumeTimer = null
+        pausedCount--
+      }
+      held.length = 0
       peers.delete(peer)
       sessionsByPeer.delete(peer)
       increment(socketsPerAddress, address, -1)
@@ -279,6 +343,9 @@ export const attachSyncEndpoint = (
   const keepAlive = encodeKeepAlive()
   const pingTimer = setInterval(() => {
     for (const peer of peers) {
+      // A paused socket is not read, so its pongs wait unread in the
+      // kernel: it is alive as far as anyone can tell.
+      if (peer.isPaused) peer.isAlive = true
       if (!peer.isAlive) {
         // No pong since the last round: the client is gone without a close
         // frame. Terminating fires 'close', which removes its presence.
@@ -297,6 +364,9 @@ export const attachSyncEndpoint = (
   return {
     get socketCount() {
       return peers.size
+    },
+    get pausedCount() {
+      return pausedCount
     },
     closeSession: (sessionId) => {
       for (const [peer, { session }] of sessionsByPeer) {
@@ -318,6 +388,7 @@ export const attachSyncEndpoint = (
     close: async () => {
       isClosing = true
       clearInterval(pingTimer)
+      documentBudgets.close()
       server.off('upgrade', handleUpgrade)
       for (const peer of peers) {
         if (peer.socket.readyState === WebSocket.OPEN)

@@ -12,6 +12,8 @@ export const CLOSE_HANDSHAKE_TIMEOUT_MS = 5_000
 export class WebSocketPeer implements Peer {
   /** Set by each pong or message; cleared by each ping round. */
   isAlive = true
+  /** Reading is paused (rate limit or overload): the ping reaper spares it. */
+  isPaused = false
 
   readonly connId: string
   readonly userId: string | null
