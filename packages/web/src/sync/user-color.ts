@@ -1,0 +1,35 @@
+/**
+ * Each person's colour for carets, selections and avatars: picked from a
+ * fixed palette by their user id, so it is the same in every tab and for
+ * every viewer. Colours are `#rrggbb` (the caret extension accepts only
+ * that) and dark enough for white label text.
+ */
+const PALETTE = [
+  '#c2410c',
+  '#0f766e',
+  '#7c3aed',
+  '#be123c',
+  '#1d4ed8',
+  '#4d7c0f',
+  '#a21caf',
+  '#b45309',
+  '#0369a1',
+  '#9f1239',
+] as const
+
+/** The colour for a user id (a stable string hash into the palette). */
+export const colorForUser = (userId: string): string => {
+  let hash = 0
+  for (let i = 0; i < userId.length; i++) hash = (hash * 31 + userId.charCodeAt(i)) | 0
+  return PALETTE[Math.abs(hash) % PALETTE.length] ?? PALETTE[0]
+}
+
+/** Up to two initials of a display name, for avatars. */
+export const initialsOf = (name: string): string => {
+  const words = name
+    .trim()
+    .split(/\s+/)
+    .filter((word) => word !== '')
+  const letters = words.length > 1 ? [words[0], words[words.length - 1]] : [words[0]]
+  return letters.map((word) => [...(word ?? '?')][0]?.toUpperCase() ?? '').join('') || '?'
+}
