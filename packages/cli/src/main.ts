@@ -4,6 +4,7 @@
  * recorded editing trace through running nodes.
  */
 import { runCluster } from './cluster-command.js'
+import { runDeadLetters } from './dead-letters-command.js'
 import { runServe } from './serve-command.js'
 import { runReplayCommand } from '@quire/tools'
 
@@ -13,6 +14,7 @@ Commands:
   serve     start a Quire node (quire serve --help)
   replay    replay an editing trace through running nodes (quire replay --help)
   cluster   run 3 nodes behind nginx on this machine (quire cluster --help)
+  dead-letters  list or retry updates the database refused (quire dead-letters --help)
 `
 
 const main = async (argv: readonly string[]): Promise<number> => {
@@ -24,6 +26,8 @@ const main = async (argv: readonly string[]): Promise<number> => {
       return runReplayCommand(rest)
     case 'cluster':
       return runCluster(rest)
+    case 'dead-letters':
+      return runDeadLetters(rest)
     case undefined:
     case 'help':
     case '--help':

@@ -215,6 +215,7 @@ const openStore = (
       metrics.databaseBatchSize.observe(updates)
       metrics.databaseWriteSeconds.observe(seconds)
     },
+    onDeadLetter: () => metrics.deadLetters.inc(),
     maxBatchDelayMs: config.batchDelayMs,
     maxBatchUpdates: config.batchMaxUpdates,
     compactAfterUpdates: config.compactAfterUpdates,

@@ -26,8 +26,13 @@ export interface UpdateRecord {
 /** What an append reports once the batch holding the record has committed. */
 export interface AppendedUpdate {
   readonly docId: string
-  /** Per-document sequence number, gap-free, starting at 1. */
+  /** Per-document sequence number, gap-free, starting at 1; 0 for a dead letter. */
   readonly seq: number
+  /**
+   * The database refused this record alone, repeatedly: it is kept in the
+   * dead-letter table instead of the log (see store/dead-letters.ts).
+   */
+  readonly deadLettered?: boolean
 }
 
 /** The stored state of one document, ready to apply into a fresh `Y.Doc`. */

@@ -7,7 +7,7 @@
 import { join } from 'node:path'
 import type { Logger } from 'pino'
 import { type CompactionResult, createCompactor, DEFAULT_COMPACTOR_OPTIONS } from './compactor.js'
-import type { DocumentStore, StoredDocument } from './document-store.js'
+import type { DocumentStore, StoredDocument, UpdateRecord } from './document-store.js'
 import { migrate } from './migrations.js'
 import { createPgClient } from './pg-client.js'
 import { openPgliteClient } from './pglite-client.js'
@@ -33,6 +33,8 @@ export interface SqlDocumentStoreTuning {
   readonly maxConcurrentCompactions?: number
   /** Receives each committed batch's size and duration, s (metrics). */
   readonly observeBatch?: (updates: number, seconds: number) => void
+  /** Told of each update moved to the dead-letter table (metrics). */
+  readonly onDeadLetter?: (record: UpdateRecord, err: unknown) => void
 }
 
 /** Options of `createSqlDocumentStore`. */

@@ -13,6 +13,7 @@ import {
   typeText,
   wrapClient,
 } from './store-test-support.js'
+import { listDeadLetters, retryDeadLetters } from './dead-letters.js'
 import { createUpdateWriter, type UpdateWriterOptions } from './update-writer.js'
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
@@ -39,7 +40,7 @@ describe.each(TEST_ENGINES)('UpdateWriter on $name', (engine) => {
       await writer.close()
       await client.close()
     }
-    return { writer, probe, lines, done }
+    return { writer, probe, lines, done, inner }
   }
 
   it('keeps one batch in flight and gathers what arrives meanwhile into the next', async () => {
@@ -124,6 +125,85 @@ describe.each(TEST_ENGINES)('UpdateWriter on $name', (engine) => {
       [40, 3, 1],
       [40, 4, 1],
     ])
+    await done()
+  })
+
+  it('dead-letters a record the database refuses alone, commits the others, and restores it on retry', async () => {
+    const deadLettered: string[] = []
+    const { writer, lines, done, inner } = await openWriter({
+      isolateAfterAttempts: 2,
+      deadLetterAfterAttempts: 2,
+      retryInitialDelayMs: 5,
+      retryMaxDelayMs: 10,
+      onDeadLetter: (record) => deadLettered.push(record.busId),
+    })
+    const docId = randomDocId()
+    await inner.query(`CREATE OR REPLACE FUNCTION refuse_poison() RETURNS trigger AS $$
+      BEGIN
+        IF NEW.user_id = 'poison' THEN RAISE EXCEPTION 'poisoned record'; END IF;
+        RETURN NEW;
+      END $$ LANGUAGE plpgsql`)
+    await inner.query(
+      'CREATE TRIGGER refuse_poison BEFORE INSERT ON updates FOR EACH ROW EXECUTE FUNCTION refuse_poison()',
+    )
+    try {
+      const updates = typeText('abc')
+      const records = updates.map((update, index) => ({
+        ...makeRecord(docId, update),
+        userId: index === 1 ? 'poison' : 'fine',
+      }))
+      const appended = await Promise.all(records.map((record) => writer.appendUpdate(record)))
+
+      expect(appended.map((a) => [a.seq, a.deadLettered === true])).toEqual([
+        [1, false],
+        [0, true],
+        [2, false],
+      ])
+      expect(deadLettered).toEqual([records[1]?.busId])
+      expect(lines().some((line) => line.msg === 'update dead-lettered' && line.level === 50)).toBe(
+        true,
+      )
+      const letters = await listDeadLetters(inner)
+      expect(letters.filter((letter) => letter.docId === docId)).toMatchObject([
+        { attempts: 2, userId: 'poison', lastError: expect.stringContaining('poisoned record') },
+      ])
+
+      // Still refused: it stays, with one more attempt counted.
+      expect(await retryDeadLetters(inner)).toMatchObject({ restored: 0 })
+      await inner.query('DROP TRIGGER refuse_poison ON updates')
+      expect(await retryDeadLetters(inner)).toMatchObject({ restored: 1, failed: 0 })
+      expect((await listDeadLetters(inner)).filter((l) => l.docId === docId)).toEqual([])
+      const rows = await inner.query<{ seq: number; userId: string }>(
+        'SELECT seq::int AS seq, user_id AS "userId" FROM updates WHERE doc_id = $1 ORDER BY seq',
+        [docId],
+      )
+      expect(rows).toEqual([
+        { seq: 1, userId: 'fine' },
+        { seq: 2, userId: 'fine' },
+        { seq: 3, userId: 'poison' },
+      ])
+    } finally {
+      await inner.query('DROP TRIGGER IF EXISTS refuse_poison ON updates')
+      await done()
+    }
+  })
+
+  it('never dead-letters for failures that are not the record’s own (a lost connection)', async () => {
+    const deadLettered: string[] = []
+    const { writer, probe, done } = await openWriter({
+      isolateAfterAttempts: 1,
+      deadLetterAfterAttempts: 1,
+      retryInitialDelayMs: 5,
+      retryMaxDelayMs: 10,
+      onDeadLetter: (record) => deadLettered.push(record.busId),
+    })
+    probe.failTransactionsBefore = 6
+    probe.failQueriesMatching = /SELECT 1/
+    const appended = await writer.appendUpdate(
+      makeRecord(randomDocId(), typeText('x')[0] as Uint8Array),
+    )
+    expect(appended).toMatchObject({ seq: 1 })
+    expect(deadLettered).toEqual([])
     await done()
   })
 

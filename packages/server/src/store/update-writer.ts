@@ -11,6 +11,7 @@ import type { AppendedUpdate, UpdateRecord } from './document-store.js'
 import { resolveOptions } from './resolve-options.js'
 import type { SqlClient } from './sql-client.js'
 import { StoreError } from './store-error.js'
+import { insertDeadLetter, isRecordFault } from './dead-letters.js'
 import { type CommittedDocument, writeUpdateBatch } from './update-batch.js'
 
 /** Options of `createUpdateWriter`. */
@@ -35,6 +36,16 @@ export interface UpdateWriterOptions {
   readonly onBatchCommitted?: (documents: readonly CommittedDocument[]) => void
   /** Receives each committed batch's size and the duration of its successful transaction, s. */
   readonly observeBatch?: (updates: number, seconds: number) => void
+  /** Failed attempts of a batch before its records are written one by one. @default 8 */
+  readonly isolateAfterAttempts?: number
+  /**
+   * Failed attempts of one record, each refused for the record's own sake
+   * (see `isRecordFault`) while the database answers, before it becomes a
+   * dead letter. @default 5
+   */
+  readonly deadLetterAfterAttempts?: number
+  /** Told of each record moved to the dead-letter table (metrics). */
+  readonly onDeadLetter?: (record: UpdateRecord, err: unknown) => void
 }
 
 /** Defaults of `UpdateWriterOptions`. */
@@ -43,6 +54,8 @@ export const DEFAULT_UPDATE_WRITER_OPTIONS = Object.freeze({
   maxBatchDelayMs: 4,
   retryInitialDelayMs: 50,
   retryMaxDelayMs: 5_000,
+  isolateAfterAttempts: 8,
+  deadLetterAfterAttempts: 5,
 })
 
 /** The batching writer of the update log. */
@@ -157,34 +170,90 @@ class GroupCommitWriter implements UpdateWriter {
     })
   }
 
-  /** Commits `batch` in one transaction, retrying until it succeeds; never rejects. */
+  /**
+   * Commits `batch` in one transaction, retrying until it succeeds; never
+   * rejects. A batch that keeps failing while the database answers is
+   * written record by record, so one record the database refuses cannot
+   * hold back the others: it becomes a dead letter (see dead-letters.ts).
+   * While the database does not answer, nothing is dead-lettered; the batch
+   * waits, and the node's --max-unsaved-updates backpressure bounds the queue.
+   */
   async #commitWithRetry(batch: readonly PendingRecord[]): Promise<void> {
-    // Limit: a batch that keeps failing is retried forever (backoff capped at
-    // retryMaxDelayMs) and every later record waits behind it, so one record
-    // the database always refuses stalls the whole log, flush() and close()
-    // never resolve, and the queue grows without bound meanwhile. Moving
-    // records that fail repeatedly to dead_letters after a bounded number of
-    // attempts, and bounding queuedCount, would lift it.
     const records = batch.map((pending) => pending.record)
     for (let attempt = 1; ; attempt++) {
       try {
-        const startedAt = performance.now()
-        const result = await this.#options.client.transaction((tx) => writeUpdateBatch(tx, records))
-        this.#options.observeBatch?.(records.length, (performance.now() - startedAt) / 1000)
-        batch.forEach((pending, index) => {
-          // writeUpdateBatch returns one seq per record, index for index.
-          const seq = result.seqs[index] as number
-          pending.resolve({ docId: pending.record.docId, seq })
-        })
-        this.#notifyCommitted(result.documents)
+        await this.#commit(batch)
         return
       } catch (err) {
         // The outcome may be unknown (the commit can succeed and its reply
         // be lost); the retry is safe because writeUpdateBatch skips records
         // whose (document, bus id) is already stored.
-        this.#options.logger.warn({ err, batchSize: batch.length, attempt }, 'update batch failed')
+        this.#options.logger.warn(
+          { err, batchSize: records.length, attempt },
+          'update batch failed',
+        )
+        if (
+          attempt >= this.#options.isolateAfterAttempts &&
+          isRecordFault(err) &&
+          (await this.#isDatabaseAnswering())
+        ) {
+          for (const pending of batch) await this.#commitAlone(pending)
+          return
+        }
         await sleep(this.#retryDelayMs(attempt))
       }
+    }
+  }
+
+  /** Commits one record, retrying; dead-letters it if the database keeps refusing it alone. */
+  async #commitAlone(pending: PendingRecord): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.#commit([pending])
+        return
+      } catch (err) {
+        const { docId, busId } = pending.record
+        this.#options.logger.warn({ err, docId, busId, attempt }, 'update refused')
+        if (
+          attempt >= this.#options.deadLetterAfterAttempts &&
+          isRecordFault(err) &&
+          (await this.#isDatabaseAnswering())
+        ) {
+          try {
+            await insertDeadLetter(this.#options.client, pending.record, attempt, err)
+            this.#options.logger.error({ docId, busId, attempts: attempt }, 'update dead-lettered')
+            this.#options.onDeadLetter?.(pending.record, err)
+            pending.resolve({ docId, seq: 0, deadLettered: true })
+            return
+          } catch (insertErr) {
+            this.#options.logger.warn({ err: insertErr, docId }, 'dead letter not stored')
+          }
+        }
+        await sleep(this.#retryDelayMs(attempt))
+      }
+    }
+  }
+
+  /** One transaction for `batch`; resolves its records' promises on commit. */
+  async #commit(batch: readonly PendingRecord[]): Promise<void> {
+    const records = batch.map((pending) => pending.record)
+    const startedAt = performance.now()
+    const result = await this.#options.client.transaction((tx) => writeUpdateBatch(tx, records))
+    this.#options.observeBatch?.(records.length, (performance.now() - startedAt) / 1000)
+    batch.forEach((pending, index) => {
+      // writeUpdateBatch returns one seq per record, index for index.
+      const seq = result.seqs[index] as number
+      pending.resolve({ docId: pending.record.docId, seq })
+    })
+    this.#notifyCommitted(result.documents)
+  }
+
+  async #isDatabaseAnswering(): Promise<boolean> {
+    try {
+      await this.#options.client.query('SELECT 1')
+      return true
+    } catch {
+      return false
     }
   }
 

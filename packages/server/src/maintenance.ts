@@ -1,0 +1,28 @@
+/**
+ * Operations an operator runs against the database of a deployment, outside
+ * any node: listing and retrying dead letters.
+ */
+import { createLogger } from './log/index.js'
+import { openEmbeddedStore, openPostgresStore, type SqlDocumentStore } from './store/index.js'
+
+export {
+  type DeadLetterSummary,
+  listDeadLetters,
+  retryDeadLetters,
+  type RetryOutcome,
+} from './store/dead-letters.js'
+
+/**
+ * Opens (and migrates) the store a node would use: PostgreSQL at
+ * `databaseUrl`, or the embedded database in `dataDir`, which must not be in
+ * use by a running node (it holds the folder's lock).
+ */
+export const openStoreForMaintenance = (options: {
+  readonly databaseUrl?: string | undefined
+  readonly dataDir: string
+}): Promise<SqlDocumentStore> => {
+  const logger = createLogger({ level: 'warn' })
+  return options.databaseUrl === undefined
+    ? openEmbeddedStore({ dataDir: options.dataDir, logger })
+    : openPostgresStore({ databaseUrl: options.databaseUrl, logger })
+}
