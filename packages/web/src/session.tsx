@@ -11,6 +11,7 @@ import {
   useContext,
   useEffect,
   useMemo,
+  useRef,
   useState,
 } from 'react'
 import { fetchMe } from './api/endpoints.js'
@@ -36,8 +37,12 @@ const SessionContext = createContext<SessionContextValue | null>(null)
 
 export const SessionProvider = ({ children }: { children: ReactNode }): ReactElement => {
   const [session, setSession] = useState<SessionState>({ status: 'loading' })
+  const latestRequest = useRef(0)
 
   const reload = useCallback(async (): Promise<SessionState> => {
+    // Only the latest question counts: the answer to the check at start
+    // ("signed out") may arrive after a sign-in's check ("signed in").
+    const request = ++latestRequest.current
     const result = await fetchMe()
     let next: SessionState
     if (result.ok) {
@@ -48,11 +53,14 @@ export const SessionProvider = ({ children }: { children: ReactNode }): ReactEle
     } else {
       next = { status: 'offline', me: readCachedMe() }
     }
-    setSession(next)
+    if (request === latestRequest.current) setSession(next)
     return next
   }, [])
 
-  const markSignedOut = useCallback(() => setSession({ status: 'signed-out' }), [])
+  const markSignedOut = useCallback(() => {
+    latestRequest.current++
+    setSession({ status: 'signed-out' })
+  }, [])
 
   useEffect(() => {
     void reload()

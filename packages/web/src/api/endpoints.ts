@@ -51,3 +51,11 @@ export const removeMember = (id: string, userId: string): Promise<ApiResult<unde
     'DELETE',
     `/api/documents/${encodeURIComponent(id)}/members/${encodeURIComponent(userId)}`,
   )
+
+/** Adds someone who has an account to an organisation (admins only). */
+export const addOrganisationMember = (
+  orgId: string,
+  email: string,
+  role: 'admin' | 'member',
+): Promise<ApiResult<{ id: string }>> =>
+  apiRequest('PUT', `/api/orgs/${encodeURIComponent(orgId)}/members`, { email, role })

@@ -1,16 +1,24 @@
 /** The owner's sharing dialog: who has access, add someone by email, remove someone. */
 import { type FormEvent, type ReactElement, useCallback, useEffect, useState } from 'react'
-import { listMembers, removeMember, shareDocument } from '../api/endpoints.js'
+import {
+  addOrganisationMember,
+  listMembers,
+  removeMember,
+  shareDocument,
+} from '../api/endpoints.js'
 import { DOCUMENT_ROLES, type DocumentMember, type DocumentRole } from '../api/types.js'
 import { Dialog } from './Dialog.js'
 
 export const ShareDialog = ({
   docId,
   selfId,
+  organisation,
   onClose,
 }: {
   docId: string
   selfId: string
+  /** The document's organisation, when the person is one of its admins. */
+  organisation: { id: string; name: string } | null
   onClose: () => void
 }): ReactElement => {
   const [members, setMembers] = useState<readonly DocumentMember[] | null>(null)
@@ -18,6 +26,8 @@ export const ShareDialog = ({
   const [role, setRole] = useState<DocumentRole>('editor')
   const [error, setError] = useState<string | null>(null)
   const [isBusy, setIsBusy] = useState(false)
+  /** An email that is not in the organisation yet, which an admin may add. */
+  const [outsider, setOutsider] = useState<string | null>(null)
 
   const load = useCallback(async (): Promise<void> => {
     const result = await listMembers(docId)
@@ -27,22 +37,42 @@ export const ShareDialog = ({
 
   useEffect(() => void load(), [load])
 
-  const handleAdd = async (event: FormEvent<HTMLFormElement>): Promise<void> => {
-    event.preventDefault()
+  const share = async (address: string): Promise<void> => {
     setIsBusy(true)
     setError(null)
-    const result = await shareDocument(docId, email.trim(), role)
+    setOutsider(null)
+    const result = await shareDocument(docId, address, role)
     setIsBusy(false)
-    if (!result.ok) {
+    if (result.ok) {
+      setEmail('')
+      await load()
+    } else if (result.status === 404 && organisation !== null) {
+      setOutsider(address)
+    } else {
       setError(
         result.status === 404
           ? 'No one in this organisation has that email. Ask an admin to add them first.'
           : result.error,
       )
+    }
+  }
+
+  const handleAdd = (event: FormEvent<HTMLFormElement>): void => {
+    event.preventDefault()
+    void share(email.trim())
+  }
+
+  // Sharing needs organisation membership; adding someone to it is a
+  // separate, visible decision, never a side effect of sharing.
+  const handleAddToOrganisation = async (address: string): Promise<void> => {
+    if (organisation === null) return
+    const added = await addOrganisationMember(organisation.id, address, 'member')
+    if (!added.ok) {
+      setOutsider(null)
+      setError(added.status === 404 ? 'No Quire account has this email yet.' : added.error)
       return
     }
-    setEmail('')
-    await load()
+    await share(address)
   }
 
   const handleRemove = async (member: DocumentMember): Promise<void> => {
@@ -60,7 +90,7 @@ export const ShareDialog = ({
 
   return (
     <Dialog title="Share" onClose={onClose} className="dialog-wide">
-      <form className="share-form" onSubmit={(event) => void handleAdd(event)}>
+      <form className="share-form" onSubmit={handleAdd}>
         <label className="field share-email">
           <span>Email</span>
           <input
@@ -90,6 +120,26 @@ export const ShareDialog = ({
         <p className="form-error" role="alert">
           {error}
         </p>
+      )}
+      {outsider !== null && organisation !== null && (
+        <div className="share-outsider" role="alert">
+          <p>
+            {outsider} is not a member of {organisation.name}. Add them to the organisation and
+            share this document?
+          </p>
+          <div className="dialog-actions">
+            <button type="button" className="button" onClick={() => setOutsider(null)}>
+              Cancel
+            </button>
+            <button
+              type="button"
+              className="button button-primary"
+              onClick={() => void handleAddToOrganisation(outsider)}
+            >
+              Add and share
+            </button>
+          </div>
+        </div>
       )}
       <h3 className="share-subtitle">People with access</h3>
       {members === null ? (

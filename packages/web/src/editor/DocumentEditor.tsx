@@ -118,7 +118,14 @@ export const DocumentEditor = ({
         <LinkDialog editor={editor} onClose={() => setIsLinkDialogOpen(false)} />
       )}
       {isShareOpen && (
-        <ShareDialog docId={info.id} selfId={me.user.id} onClose={() => setIsShareOpen(false)} />
+        <ShareDialog
+          docId={info.id}
+          selfId={me.user.id}
+          organisation={
+            me.organisations.find((org) => org.id === info.orgId && org.role === 'admin') ?? null
+          }
+          onClose={() => setIsShareOpen(false)}
+        />
       )}
     </div>
   )

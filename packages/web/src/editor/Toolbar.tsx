@@ -6,13 +6,24 @@
  */
 import type { Editor } from '@tiptap/core'
 import { useEditorState } from '@tiptap/react'
-import { type KeyboardEvent, type ReactElement, useRef } from 'react'
+import { type KeyboardEvent, type ReactElement, type ReactNode, useRef } from 'react'
+import {
+  BulletListIcon,
+  CodeBlockIcon,
+  LinkIcon,
+  OrderedListIcon,
+  QuoteIcon,
+  RedoIcon,
+  RuleIcon,
+  TaskListIcon,
+  UndoIcon,
+} from './icons.js'
 
 interface ToolbarItem {
   readonly label: string
   /** Keyboard shortcut shown in the tooltip. */
   readonly keys?: string
-  readonly icon: string
+  readonly icon: ReactNode
   readonly isActive?: (editor: Editor) => boolean
   readonly run: (editor: Editor) => void
   readonly isEnabled?: (editor: Editor) => boolean
@@ -74,7 +85,7 @@ const GROUPS = (openLinkDialog: () => void): readonly (readonly ToolbarItem[])[]
     },
     {
       label: 'Link',
-      icon: '🔗',
+      icon: <LinkIcon />,
       isActive: (e) => e.isActive('link'),
       run: () => openLinkDialog(),
     },
@@ -82,21 +93,21 @@ const GROUPS = (openLinkDialog: () => void): readonly (readonly ToolbarItem[])[]
   [
     {
       label: 'Bullet list',
-      icon: '•≡',
+      icon: <BulletListIcon />,
       keys: `${MOD}${SHIFT}8`,
       isActive: (e) => e.isActive('bulletList'),
       run: (e) => focus(e).toggleBulletList().run(),
     },
     {
       label: 'Numbered list',
-      icon: '1≡',
+      icon: <OrderedListIcon />,
       keys: `${MOD}${SHIFT}7`,
       isActive: (e) => e.isActive('orderedList'),
       run: (e) => focus(e).toggleOrderedList().run(),
     },
     {
       label: 'Task list',
-      icon: '☑',
+      icon: <TaskListIcon />,
       keys: `${MOD}${SHIFT}9`,
       isActive: (e) => e.isActive('taskList'),
       run: (e) => focus(e).toggleTaskList().run(),
@@ -105,35 +116,35 @@ const GROUPS = (openLinkDialog: () => void): readonly (readonly ToolbarItem[])[]
   [
     {
       label: 'Quote',
-      icon: '❝',
+      icon: <QuoteIcon />,
       keys: `${MOD}${SHIFT}B`,
       isActive: (e) => e.isActive('blockquote'),
       run: (e) => focus(e).toggleBlockquote().run(),
     },
     {
       label: 'Code block',
-      icon: '{ }',
+      icon: <CodeBlockIcon />,
       keys: `${MOD}${ALT}C`,
       isActive: (e) => e.isActive('codeBlock'),
       run: (e) => focus(e).toggleCodeBlock().run(),
     },
     {
       label: 'Horizontal rule',
-      icon: '―',
+      icon: <RuleIcon />,
       run: (e) => focus(e).setHorizontalRule().run(),
     },
   ],
   [
     {
       label: 'Undo',
-      icon: '↶',
+      icon: <UndoIcon />,
       keys: `${MOD}Z`,
       run: (e) => focus(e).undo().run(),
       isEnabled: (e) => e.can().undo(),
     },
     {
       label: 'Redo',
-      icon: '↷',
+      icon: <RedoIcon />,
       keys: isMac ? `${MOD}${SHIFT}Z` : `${MOD}Y`,
       run: (e) => focus(e).redo().run(),
       isEnabled: (e) => e.can().redo(),
