@@ -30,6 +30,17 @@ export default defineConfig({
     modulePreload: { polyfill: false },
     sourcemap: true,
     target: 'es2022',
+    // One chunk on purpose: a page that goes offline must still be able to
+    // open the editor, so nothing is fetched lazily.
+    chunkSizeWarningLimit: 1200,
+    rolldownOptions: {
+      onwarn(warning, warn) {
+        // TipTap's React package starts with "use client" (for server
+        // components); a client-only bundle has nothing to preserve.
+        if (warning.code === 'MODULE_LEVEL_DIRECTIVE') return
+        warn(warning)
+      },
+    },
   },
   server: {
     // `npm run dev -w @quire/web` against a node started with

@@ -66,6 +66,14 @@ export const EditorPage = ({ docId }: { docId: string }): ReactElement => {
     return <MessagePage title="Document unavailable" message={GONE_MESSAGE} />
   if (state.status === 'unavailable')
     return <MessagePage title="Document unavailable" message={state.message} />
+  if (me === null && session.status === 'offline') {
+    return (
+      <MessagePage
+        title="You are offline"
+        message="Quire cannot reach the server to check who you are. Try again when you are online."
+      />
+    )
+  }
   if (state.status === 'loading' || me === null) return <LoadingPage />
   return <OpenDocument info={state.info} me={me} />
 }
