@@ -39,21 +39,23 @@ export const Avatars = ({
   return (
     <ul className="avatars" aria-label="People in this document" data-testid="avatars">
       {shown.map((person) => (
-        <li
-          key={person.key}
-          className="avatar"
-          data-testid="avatar"
-          data-name={person.name}
-          title={person.isSelf ? `${person.name} (you)` : person.name}
-          aria-label={person.isSelf ? `${person.name} (you)` : person.name}
-          style={{ backgroundColor: person.color }}
-        >
-          <span aria-hidden="true">{initialsOf(person.name)}</span>
+        <li key={person.key} className="avatar-item" data-testid="avatar" data-name={person.name}>
+          <span
+            role="img"
+            className="avatar"
+            title={person.isSelf ? `${person.name} (you)` : person.name}
+            aria-label={person.isSelf ? `${person.name} (you)` : person.name}
+            style={{ backgroundColor: person.color }}
+          >
+            <span aria-hidden="true">{initialsOf(person.name)}</span>
+          </span>
         </li>
       ))}
       {hidden > 0 && (
-        <li className="avatar avatar-more" aria-label={`${hidden} more`}>
-          +{hidden}
+        <li className="avatar-item">
+          <span role="img" className="avatar avatar-more" aria-label={`${hidden} more`}>
+            +{hidden}
+          </span>
         </li>
       )}
     </ul>

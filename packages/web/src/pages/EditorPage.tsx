@@ -3,7 +3,7 @@
  * toolbar and the editor. Works offline for documents opened before on this
  * device (metadata from localStorage, content from IndexedDB).
  */
-import { type ReactElement, useEffect, useState } from 'react'
+import { type ReactElement, useCallback, useEffect, useState } from 'react'
 import { getDocument } from '../api/endpoints.js'
 import type { DocumentInfo, Me } from '../api/types.js'
 import { Link } from '../components/Link.js'
@@ -81,6 +81,11 @@ export const EditorPage = ({ docId }: { docId: string }): ReactElement => {
 const OpenDocument = ({ info, me }: { info: DocumentInfo; me: Me }): ReactElement => {
   const sync = useDocumentSync(info.id)
   const [isGone, setIsGone] = useState(false)
+  const handleGone = useCallback(() => {
+    void deleteDocumentCache(info.id)
+    setIsGone(true)
+  }, [info.id])
+  const handleSignedOut = useCallback(() => navigate(signInPath(), { replace: true }), [])
   if (isGone) return <MessagePage title="Document unavailable" message={GONE_MESSAGE} />
   if (sync === null) return <LoadingPage />
   return (
@@ -89,11 +94,8 @@ const OpenDocument = ({ info, me }: { info: DocumentInfo; me: Me }): ReactElemen
       sync={sync}
       info={info}
       me={me}
-      onGone={() => {
-        void deleteDocumentCache(info.id)
-        setIsGone(true)
-      }}
-      onSignedOut={() => navigate(signInPath(), { replace: true })}
+      onGone={handleGone}
+      onSignedOut={handleSignedOut}
     />
   )
 }
