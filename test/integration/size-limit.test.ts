@@ -140,3 +140,49 @@ describe('pastes over the limit (CONN-2, F12)', () => {
     },
   )
 })
+
+describe('the document size limit (--max-document-bytes)', () => {
+  const LIMIT = 64 * 1024
+  let server: TestServer
+  beforeAll(async () => {
+    server = await startTestServer({
+      store: 'postgres',
+      flags: { maxDocumentBytes: String(LIMIT) },
+    })
+  })
+  afterAll(async () => {
+    await server.dispose()
+  })
+
+  it('refuses an edit that would take a document past it, and still lets people delete', async () => {
+    const docId = newDocId('doc-limit')
+    const writer = await connectProvider(server.wsUrl, docId)
+    writer.doc.getText('text').insert(0, makeProse(40 * 1024))
+    await waitForAppendsToSettle(server.wsUrl, docId)
+
+    // A second 40 KiB from another client: refused whole, with the reason.
+    const other = new Y.Doc()
+    Y.applyUpdate(other, Y.encodeStateAsUpdate(writer.doc))
+    const before = Y.encodeStateVector(other)
+    other.getText('text').insert(0, makeProse(40 * 1024))
+    const growth = Y.encodeStateAsUpdate(other, before)
+    const raw = await RawClient.open(server.wsUrl, docId)
+    raw.send(encodeSyncUpdate(growth))
+    const closed = await raw.closed
+    expect(closed.code).toBe(CloseCode.TooLarge)
+    expect(closed.reason).toMatch(/size limit/)
+
+    const observer = await connectProvider(server.wsUrl, docId)
+    expect(observer.doc.getText('text').length).toBe(40 * 1024)
+
+    // Deleting is an edit that adds no content: accepted in a full document.
+    writer.doc.getText('text').delete(0, 10 * 1024)
+    await waitUntil(
+      () => observer.doc.getText('text').length === 30 * 1024,
+      'the deletion reaches the observer',
+    )
+    expect(writer.provider.wsconnected).toBe(true)
+    writer.destroy()
+    observer.destroy()
+  })
+})

@@ -101,6 +101,7 @@ export const startQuireServer = async (
     roomIdleMs: config.roomIdleMs,
     loadTimeoutMs: config.loadTimeoutMs,
     maxPendingUpdateBytes: config.maxPendingUpdateBytes,
+    maxDocumentBytes: config.maxDocumentBytes,
     observeFanOut: (seconds) => metrics.fanOutSeconds.observe(seconds),
   })
   // Where the build of packages/web lands, seen from this file (src or dist).

@@ -154,6 +154,12 @@ export const SERVE_OPTIONS = {
     kind: 'integer',
     help: 'bytes of updates held back per document for missing dependencies (default 262144)',
   },
+  maxDocumentBytes: {
+    flag: 'max-document-bytes',
+    env: 'QUIRE_MAX_DOCUMENT_BYTES',
+    kind: 'integer',
+    help: 'encoded size of a document past which edits that add content are refused with 4413 (deleting still works) (default 67108864)',
+  },
   rateLimitMessagesPerS: {
     flag: 'rate-limit-messages-per-s',
     env: 'QUIRE_RATE_LIMIT_MESSAGES_PER_S',
@@ -291,6 +297,7 @@ const serveConfigSchema = z.object({
   maxMessageBytes: integer(1024, 256 * 1024 * 1024).default(4 * 1024 * 1024),
   maxSendBufferBytes: integer(64 * 1024, 1024 * 1024 * 1024).default(16 * 1024 * 1024),
   maxPendingUpdateBytes: integer(0, 256 * 1024 * 1024).default(256 * 1024),
+  maxDocumentBytes: integer(1024, 2 * 1024 * 1024 * 1024).default(64 * 1024 * 1024),
   rateLimitMessagesPerS: integer(0, 10_000_000).default(1000),
   rateLimitBytesPerS: integer(0, 1024 * 1024 * 1024).default(4 * 1024 * 1024),
   documentRateLimitMessagesPerS: integer(0, 10_000_000).default(5000),

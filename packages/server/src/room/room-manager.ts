@@ -197,7 +197,12 @@ export class RoomManager {
           ? {}
           : { observeFanOut: this.options.observeFanOut }),
       },
-      { maxPendingUpdateBytes: this.options.maxPendingUpdateBytes },
+      {
+        maxPendingUpdateBytes: this.options.maxPendingUpdateBytes,
+        ...(this.options.maxDocumentBytes === undefined
+          ? {}
+          : { maxDocumentBytes: this.options.maxDocumentBytes }),
+      },
     )
     // The poison callback above runs only after `entry` is initialised.
     const entry: RoomEntry = {

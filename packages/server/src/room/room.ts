@@ -44,7 +44,12 @@ export interface RoomDependencies {
 export interface RoomLimits {
   /** Bytes of updates parked for missing dependencies before the room drops them. */
   readonly maxPendingUpdateBytes: number
+  /** Encoded size past which updates that add content are refused. */
+  readonly maxDocumentBytes?: number
 }
+
+/** Least time between two exact measurements of a document near its limit, ms. */
+const REMEASURE_INTERVAL_MS = 10_000
 
 /** Outcome of applying an update into a room. */
 export type ApplyOutcome =
@@ -103,6 +108,13 @@ export class Room {
   private heldChanges: Uint8Array[] | null = null
   private parkedRelease: Deferred<unknown> | null = null
   private readonly logger: Logger
+  /**
+   * The document's encoded size, from above: what was loaded plus every
+   * change since. Measured exactly (which costs an encode of the whole
+   * document) only when this estimate says the limit is near.
+   */
+  private estimatedBytes = 0
+  private measuredAt = -Infinity
 
   constructor(
     readonly docId: string,
@@ -145,7 +157,24 @@ export class Room {
       }
     }, LOAD_ORIGIN)
     this.doc.on('update', this.handleDocumentUpdate)
+    this.estimatedBytes = bytes
     return { updates: opened.updates.length, bytes }
+  }
+
+  /**
+   * Whether the document may grow by an update of `bytes`: false once it
+   * is over `maxDocumentBytes`. Only updates that add content are checked
+   * (the caller's part): deleting must stay possible in a full document.
+   */
+  admitsGrowth(bytes: number): boolean {
+    const limit = this.limits.maxDocumentBytes
+    if (limit === undefined || this.estimatedBytes + bytes <= limit) return true
+    const now = performance.now()
+    if (now - this.measuredAt >= REMEASURE_INTERVAL_MS) {
+      this.measuredAt = now
+      this.estimatedBytes = Y.encodeStateAsUpdate(this.doc).byteLength
+    }
+    return this.estimatedBytes + bytes <= limit
   }
 
   /**
@@ -252,6 +281,7 @@ export class Room {
 
   private readonly handleDocumentUpdate = (update: Uint8Array, origin: unknown): void => {
     if (origin === LOAD_ORIGIN) return
+    this.estimatedBytes += update.byteLength
     if (this.heldChanges !== null) {
       this.heldChanges.push(update)
       return

@@ -182,6 +182,14 @@ export class Session implements RoomMember {
       this.acknowledgeWhenDurable(index, room.whenAppendsSettle())
       return
     }
+    if (inspection.summary.structs > 0 && !room.admitsGrowth(update.byteLength)) {
+      // Refused whole and before applying: nothing of it reaches anyone.
+      this.fail(
+        CloseCode.TooLarge,
+        'document is over its size limit; delete content or start a new document',
+      )
+      return
+    }
     const outcome = room.applyUpdate(update, this, {
       userId: this.peer.userId,
       connId: this.peer.connId,
