@@ -13,7 +13,11 @@ export default defineConfig({
     },
   },
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'test/integration/**/*.test.ts'],
+    include: [
+      'packages/*/src/**/*.test.ts',
+      'test/integration/**/*.test.ts',
+      'test/deploy/**/*.test.ts',
+    ],
     globalSetup: ['./test/support/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
