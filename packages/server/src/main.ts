@@ -122,7 +122,7 @@ export const startQuireServer = async (
   try {
     if (accounts !== null) await registerApi(app, accounts.api)
     // Scraped by Prometheus on the node's own port; keep it off the public
-    // proxy (deploy/nginx.conf refuses /metrics from outside).
+    // proxy (deploy/nginx/quire.conf refuses /metrics from outside).
     app.get('/metrics', async (_request, reply) => {
       const { contentType, body } = await metrics.render()
       return reply.type(contentType).send(body)
@@ -162,7 +162,9 @@ export const startQuireServer = async (
   if (endpoint !== null) accounts?.attach(endpoint)
   metrics.setSources({
     openDocuments: () => rooms.roomCount,
-    persistQueueDepth: () => store.queuedCount,
+    // Edits this node accepted and not yet stored: in Redis mode, until a
+    // persister committed them; embedded, until the group commit did.
+    persistQueueDepth: () => redisLog?.pendingCount ?? store.queuedCount,
     ...(endpoint === null
       ? {}
       : { openSockets: () => endpoint.socketCount, pausedSockets: () => endpoint.pausedCount }),

@@ -11,7 +11,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 export interface MetricSources {
   readonly openSockets?: () => number
   readonly openDocuments?: () => number
-  /** Appended updates not yet committed to the database on this node. */
+  /** Edits accepted on this node and not yet committed to the database. */
   readonly persistQueueDepth?: () => number
   /** Updates in Redis not yet stored by any persister. */
   readonly streamBacklog?: () => Promise<number>
@@ -67,7 +67,7 @@ export class NodeMetrics {
     })
     new Gauge({
       name: 'quire_persist_queue_depth',
-      help: 'Updates appended on this node and not yet committed to the database.',
+      help: 'Edits accepted on this node and not yet committed to the database (what --max-unsaved-updates bounds).',
       registers,
       collect: read((s) => s.persistQueueDepth),
     })

@@ -48,6 +48,9 @@ export interface RoomLimits {
   readonly maxDocumentBytes?: number
 }
 
+/** Longest the load of a stored state holds the event loop at a time, ms. */
+const LOAD_SLICE_MS = 8
+
 /** Least time between two exact measurements of a document near its limit, ms. */
 const REMEASURE_INTERVAL_MS = 10_000
 
@@ -148,17 +151,36 @@ export class Room {
       throw new Error('room destroyed while it loaded')
     }
     this.opened = opened
-    let bytes = 0
-    // One transaction for the whole load: Yjs cleans up once, not per update.
-    this.doc.transact(() => {
-      for (const update of opened.updates) {
-        Y.applyUpdate(this.doc, update)
-        bytes += update.length
-      }
-    }, LOAD_ORIGIN)
+    const bytes = await this.applyStoredUpdates(opened.updates)
+    if (this.isDestroyed) throw new Error('room destroyed while it loaded')
     this.doc.on('update', this.handleDocumentUpdate)
     this.estimatedBytes = bytes
     return { updates: opened.updates.length, bytes }
+  }
+
+  /**
+   * Applies a stored state in slices of at most `LOAD_SLICE_MS`, yielding to
+   * the event loop between them, so a document with a long uncompacted
+   * history does not stall every other document on the node while it
+   * loads. Each slice is one transaction (Yjs cleans up once per slice, not
+   * per update). Nothing is broadcast or logged meanwhile: the update
+   * handler is attached after the whole state is in.
+   */
+  private async applyStoredUpdates(updates: readonly Uint8Array[]): Promise<number> {
+    let bytes = 0
+    let next = 0
+    while (next < updates.length && !this.isDestroyed) {
+      const sliceStartedAt = performance.now()
+      this.doc.transact(() => {
+        while (next < updates.length && performance.now() - sliceStartedAt < LOAD_SLICE_MS) {
+          const update = updates[next++] as Uint8Array
+          Y.applyUpdate(this.doc, update)
+          bytes += update.length
+        }
+      }, LOAD_ORIGIN)
+      if (next < updates.length) await new Promise((resolve) => setImmediate(resolve))
+    }
+    return bytes
   }
 
   /**
