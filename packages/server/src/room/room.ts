@@ -118,6 +118,13 @@ export class Room {
    */
   private estimatedBytes = 0
   private measuredAt = -Infinity
+  /**
+   * The sync step 2 for a client that has nothing yet, and the state vector,
+   * encoded once per change of the document rather than once per joiner: a
+   * reconnect storm asks for them thousands of times in a row.
+   */
+  private encodedState: Uint8Array | null = null
+  private encodedStateVector: Uint8Array | null = null
 
   constructor(
     readonly docId: string,
@@ -156,6 +163,24 @@ export class Room {
     this.doc.on('update', this.handleDocumentUpdate)
     this.estimatedBytes = bytes
     return { updates: opened.updates.length, bytes }
+  }
+
+  /** The document's state vector (cached until the next change). */
+  stateVector(): Uint8Array {
+    this.encodedStateVector ??= Y.encodeStateVector(this.doc)
+    return this.encodedStateVector
+  }
+
+  /**
+   * What a client with `stateVector` lacks. A client that has nothing (an
+   * empty vector, one zero byte) gets the cached encoding of the whole state.
+   */
+  stateAsUpdate(stateVector: Uint8Array): Uint8Array {
+    if (stateVector.length === 1 && stateVector[0] === 0) {
+      this.encodedState ??= Y.encodeStateAsUpdate(this.doc)
+      return this.encodedState
+    }
+    return Y.encodeStateAsUpdate(this.doc, stateVector)
   }
 
   /**
@@ -302,6 +327,8 @@ export class Room {
   }
 
   private readonly handleDocumentUpdate = (update: Uint8Array, origin: unknown): void => {
+    this.encodedState = null
+    this.encodedStateVector = null
     if (origin === LOAD_ORIGIN) return
     this.estimatedBytes += update.byteLength
     if (this.heldChanges !== null) {

@@ -76,7 +76,7 @@ export class Session implements RoomMember {
     this.room = room
     this.state = 'open'
     room.members.add(this)
-    this.peer.send(encodeSyncStep1(Y.encodeStateVector(room.doc)))
+    this.peer.send(encodeSyncStep1(room.stateVector()))
     const presence = room.awareness.snapshot()
     if (presence.length > 0) this.peer.send(encodeAwarenessMessage(encodeAwarenessUpdate(presence)))
 
@@ -143,7 +143,7 @@ export class Session implements RoomMember {
     if (room === null) return
     switch (message.kind) {
       case 'sync-step1':
-        this.peer.send(encodeSyncStep2(Y.encodeStateAsUpdate(room.doc, message.stateVector)))
+        this.peer.send(encodeSyncStep2(room.stateAsUpdate(message.stateVector)))
         return
       case 'sync-step2':
       case 'sync-update':

@@ -69,6 +69,16 @@ export interface SyncEndpointOptions {
   readonly onThrottled?: (reason: ThrottleReason | 'persist_queue') => void
 }
 
+/**
+ * Upgrades handled per event-loop turn. A reconnect storm (thousands of
+ * sockets at once, after a node restart) would otherwise be handled in one
+ * stretch of I/O callbacks while timers, pings and other documents wait;
+ * paced, each turn does a bounded amount of handshake work.
+ */
+const UPGRADES_PER_TURN = 16
+/** Upgrades waiting for their turn past which new ones are refused with 503. */
+const MAX_WAITING_UPGRADES = 20_000
+
 /** How often a socket paused for an overloaded node checks again, ms. */
 const OVERLOAD_RECHECK_MS = 100
 
@@ -121,6 +131,34 @@ export const attachSyncEndpoint = (
   const documentBudgets = new DocumentBudgets(options.throttle.documentMessagesPerSecond)
   let pausedCount = 0
   let isClosing = false
+  const waitingUpgrades: (() => void)[] = []
+  let nextUpgrade = 0
+  let isPacing = false
+  const runUpgradeTurn = (): void => {
+    const end = Math.min(nextUpgrade + UPGRADES_PER_TURN, waitingUpgrades.length)
+    while (nextUpgrade < end) {
+      const upgrade = waitingUpgrades[nextUpgrade] as () => void
+      waitingUpgrades[nextUpgrade++] = noop
+      upgrade()
+    }
+    if (nextUpgrade < waitingUpgrades.length) {
+      setImmediate(runUpgradeTurn)
+      return
+    }
+    waitingUpgrades.length = 0
+    nextUpgrade = 0
+    isPacing = false
+  }
+  /** Queues `upgrade` for a later turn; false when too many are waiting already. */
+  const pace = (upgrade: () => void): boolean => {
+    if (waitingUpgrades.length - nextUpgrade >= MAX_WAITING_UPGRADES) return false
+    waitingUpgrades.push(upgrade)
+    if (!isPacing) {
+      isPacing = true
+      setImmediate(runUpgradeTurn)
+    }
+    return true
+  }
 
   const handleUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
     // The raw request target, not a parsed URL: WHATWG URL parsing removes
@@ -154,6 +192,30 @@ export const attachSyncEndpoint = (
       rejectUpgrade(socket, 429, 'too many connections from this address')
       return
     }
+    const admitted = pace(() => {
+      if (socket.destroyed || isClosing) {
+        rejectUpgrade(socket, 503, 'server restarting')
+        return
+      }
+      // Checked again: sockets accepted while this one waited count too.
+      if ((socketsPerAddress.get(address) ?? 0) >= options.maxSocketsPerAddress) {
+        rejectUpgrade(socket, 429, 'too many connections from this address')
+        return
+      }
+      decide(request, socket, head, docId, schemaVersion, wantsSavedAcks, address)
+    })
+    if (!admitted) rejectUpgrade(socket, 503, 'too many connections at once; retry')
+  }
+
+  const decide = (
+    request: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    docId: string,
+    schemaVersion: number | null,
+    wantsSavedAcks: boolean,
+    address: string,
+  ): void => {
     // Nothing is read from the socket until the decision: a client that
     // sends frames early waits (TCP), and none can arrive before the 101.
     authorizeAndAdmit(request, docId, schemaVersion).then(
@@ -398,6 +460,8 @@ export const attachSyncEndpoint = (
     },
   }
 }
+
+const noop = (): void => undefined
 
 /** Copies a frame out of ws's buffers: decoders must never see a shared buffer. */
 const copyFrame = (data: RawData): Uint8Array => {
