@@ -39,7 +39,7 @@ setFlagsFromString('--expose-gc')
 const collectGarbage = runInNewContext('gc') as () => void
 
 /** Heap in use after full collections, repeated until it stops shrinking. */
-const measureHeapBytes = async (): Promise<number> => {
+export const measureHeapBytes = async (): Promise<number> => {
   let previous = Infinity
   for (let pass = 0; pass < 10; pass++) {
     collectGarbage()
@@ -53,7 +53,7 @@ const measureHeapBytes = async (): Promise<number> => {
 }
 
 /** One update inserting 1 KB of text; every session sends it to its own document. */
-const makeKilobyteUpdate = (): Uint8Array => {
+export const makeKilobyteUpdate = (): Uint8Array => {
   const doc = new Y.Doc()
   doc.getText('text').insert(0, 'session text '.repeat(80).slice(0, 1024))
   return Y.encodeStateAsUpdate(doc)
@@ -94,9 +94,15 @@ const runSessions = async (
 }
 
 /** A node whose logs go nowhere, so log lines kept by a capture do not count as heap. */
-const startQuietServer = async (dataDir: string): Promise<QuireServer> => {
+export const startQuietServer = async (
+  dataDir: string,
+  flags: Record<string, string> = {},
+): Promise<QuireServer> => {
   const sink = new Writable({ write: (_chunk, _encoding, callback) => callback() })
-  const config = resolveServeConfig({ port: '0', dataDir, roomIdleMs: '0', auth: 'none' }, {})
+  const config = resolveServeConfig(
+    { port: '0', dataDir, roomIdleMs: '0', auth: 'none', ...flags },
+    {},
+  )
   return startQuireServer(config, { logger: createLogger({ level: 'warn', destination: sink }) })
 }
 
