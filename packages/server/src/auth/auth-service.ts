@@ -77,9 +77,9 @@ export class AuthService {
   ): Promise<SignUpOutcome> {
     const limiter = this.deps.signUpLimiter
     if (limiter !== undefined) {
-      const retryAfterMs = await limiter.retryAfterMs('', address)
+      // Every sign-up counts, counted before its argon2 hash.
+      const retryAfterMs = await limiter.tryAttempt('', address)
       if (retryAfterMs > 0) return { ok: false, reason: 'rate-limited', retryAfterMs }
-      await limiter.recordFailure('', address)
     }
     const problem = checkPassword(password) ?? checkEmail(email) ?? checkName(name)
     if (problem !== null) return { ok: false, reason: 'invalid-input', detail: problem }
@@ -96,20 +96,19 @@ export class AuthService {
 
   /**
    * Same answer, and the same work (one argon2 verification), for an unknown
-   * email as for a wrong password.
+   * email as for a wrong password. The attempt is counted as a failure
+   * before the verification, so guesses sent at once cannot all pass the
+   * limiter; a success takes it back.
    */
   async signIn(email: string, password: string, address: string): Promise<SignInOutcome> {
-    const retryAfterMs = await this.deps.limiter.retryAfterMs(email, address)
+    const retryAfterMs = await this.deps.limiter.tryAttempt(email, address)
     if (retryAfterMs > 0) return { ok: false, reason: 'rate-limited', retryAfterMs }
     const user = await this.deps.accounts.findByEmail(email)
     const isValid =
       user === null
         ? await verifyAgainstDummy(password)
         : await verifyPassword(user.passwordHash, password)
-    if (user === null || !isValid) {
-      await this.deps.limiter.recordFailure(email, address)
-      return { ok: false, reason: 'invalid-credentials' }
-    }
+    if (user === null || !isValid) return { ok: false, reason: 'invalid-credentials' }
     await this.deps.limiter.recordSuccess(email, address)
     this.deps.logger.info({ userId: user.id }, 'user signed in')
     return { ok: true, user: publicUser(user), tokens: await this.startSession(user.id) }

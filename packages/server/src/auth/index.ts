@@ -8,6 +8,7 @@ export {
   type DocumentRole,
 } from './document-access.js'
 export {
+  type Budget,
   DEFAULT_LOGIN_LIMITS,
   type FailureCounters,
   LoginLimiter,

@@ -72,11 +72,36 @@ const describeBudgets = (kind: string, makeCounters: () => FailureCounters): voi
       const owner = email()
       const address = `172.16.${Math.floor(Math.random() * 250)}.1`
       await failTimes(limiter, 2, owner, address)
+      expect(await limiter.tryAttempt(owner, address)).toBe(0)
       await limiter.recordSuccess(owner, address)
       await failTimes(limiter, 2, owner, address)
       expect(await limiter.retryAfterMs(owner, address)).toBe(0)
       await limiter.recordFailure(email(), address)
       expect(await limiter.retryAfterMs(email(), address)).toBeGreaterThan(0)
+    })
+
+    it('admits no more attempts than the budget when they all arrive at once', async () => {
+      const limiter = fresh()
+      const victim = email()
+      const waits = await Promise.all(
+        Array.from({ length: 12 }, () => limiter.tryAttempt(victim, '203.0.113.20')),
+      )
+
+      expect(waits.filter((wait) => wait === 0)).toHaveLength(3)
+      expect(waits.filter((wait) => wait > 0 && wait <= LIMITS.windowMs)).toHaveLength(9)
+      // Refused attempts count nowhere: the owner elsewhere is not locked out.
+      expect(await limiter.tryAttempt(victim, '198.51.100.20')).toBe(0)
+    })
+
+    it('takes back the attempt of a success from the address budget', async () => {
+      const limiter = fresh()
+      const address = `10.1.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}`
+      for (let i = 0; i < 8; i++) {
+        const owner = email()
+        expect(await limiter.tryAttempt(owner, address)).toBe(0)
+        await limiter.recordSuccess(owner, address)
+      }
+      expect(await limiter.retryAfterMs(email(), address)).toBe(0)
     })
   })
 }

@@ -4,6 +4,7 @@
  */
 import type { LightMyRequestResponse } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { DEFAULT_LOGIN_LIMITS } from '../../auth/index.js'
 import { COOKIE, REFRESH_PATH } from '../api-dependencies.js'
 import {
   ACCESS_TTL_S,
@@ -174,6 +175,38 @@ describe('sign-in', () => {
       expect(Object.keys(sixth.json()).sort()).toEqual(['error', 'requestId'])
       expect(rightPassword.statusCode).toBe(429)
       expect(readSetCookies(rightPassword).size).toBe(0)
+    } finally {
+      await limited.close()
+    }
+  })
+
+  it('lets no more guesses through than the budget when they all arrive at once', async () => {
+    // Each guess spends an argon2 verification before it is counted; a
+    // burst sent together must not all pass the check made before it.
+    const limited = await createTestApi(testStore.store)
+    try {
+      const account = await signUp(limited)
+      const burst = await Promise.all(
+        Array.from({ length: 20 }, () =>
+          signIn(account.email, 'wrong password, long enough', limited),
+        ),
+      )
+
+      const statuses = burst.map((response) => response.statusCode)
+      expect(statuses.filter((status) => status === 401)).toHaveLength(5)
+      expect(statuses.filter((status) => status === 429)).toHaveLength(15)
+    } finally {
+      await limited.close()
+    }
+  })
+
+  it('does not count a successful sign-in against the address', async () => {
+    const limits = { ...DEFAULT_LOGIN_LIMITS, maxFailuresPerAddress: 3 }
+    const limited = await createTestApi(testStore.store, { loginLimits: limits })
+    try {
+      const account = await signUp(limited)
+      for (let i = 0; i < 5; i++)
+        expect((await signIn(account.email, TEST_PASSWORD, limited)).statusCode).toBe(200)
     } finally {
       await limited.close()
     }
