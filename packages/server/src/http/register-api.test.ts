@@ -165,6 +165,14 @@ describe('response headers', () => {
       access: account.access,
     }),
     'api 401': await api.send({ method: 'GET', url: '/api/auth/me' }),
+    // The router decodes percent-escapes before matching: these reach the API too.
+    'api 200 escaped path': await api.send({
+      method: 'GET',
+      url: '/%61pi/auth/me',
+      access: account.access,
+    }),
+    'api 401 escaped path': await api.send({ method: 'GET', url: '/%61pi/auth/me' }),
+    'api 404 escaped path': await api.send({ method: 'GET', url: '/%61pi/nothing-here' }),
     'api 403': await api.send({ method: 'POST', url: '/api/auth/signin', origin: null }),
     'api 404 route': await api.send({ method: 'GET', url: '/api/nothing-here' }),
     'api 404 document': await api.send({

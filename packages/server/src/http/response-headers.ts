@@ -40,8 +40,16 @@ const NO_STORE_PREFIXES = ['/api/', '/healthz', '/readyz', '/metrics']
 export const setResponseHeaders = (request: FastifyRequest, reply: FastifyReply): void => {
   for (const [name, value] of Object.entries(SECURITY_HEADERS)) reply.header(name, value)
   reply.header('x-request-id', request.id)
-  const path = request.url.split('?', 1)[0] ?? ''
+  const path = decodeAsciiEscapes(request.url.split('?', 1)[0] ?? '')
   if (path === '/api' || NO_STORE_PREFIXES.some((prefix) => path.startsWith(prefix))) {
     reply.header('cache-control', 'no-store')
   }
 }
+
+/**
+ * The path with its ASCII percent-escapes decoded, as the router matches it:
+ * `/%61pi/auth/me` is answered by `/api/auth/me`, so it must be `no-store`
+ * too. Never throws (a malformed escape stays as it is).
+ */
+const decodeAsciiEscapes = (path: string): string =>
+  path.replace(/%([0-7][0-9A-Fa-f])/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)))
