@@ -234,3 +234,80 @@ describe('response headers', () => {
     expect(entries[0]?.err).toMatchObject({ message: expect.stringContaining('relation "users"') })
   })
 })
+
+describe('text input', () => {
+  it('refuses a NUL character in any text field with 400, never a server error', async () => {
+    // PostgreSQL refuses NUL in text: unchecked, it surfaced as a 500 and
+    // an error-level log line per request, which any client could cause.
+    const documentId = (
+      await api.send({
+        method: 'POST',
+        url: '/api/documents',
+        access: account.access,
+        body: { orgId: account.orgId, title: 'nul' },
+      })
+    ).json<{ id: string }>().id
+    const nul = 'a\u0000b'
+    const requests = {
+      'sign-in email': {
+        method: 'POST',
+        url: '/api/auth/signin',
+        body: { email: nul, password: TEST_PASSWORD },
+      },
+      'sign-up email': {
+        method: 'POST',
+        url: '/api/auth/signup',
+        body: { email: `${nul}@example.test`, password: TEST_PASSWORD, name: 'N' },
+      },
+      'sign-up name': {
+        method: 'POST',
+        url: '/api/auth/signup',
+        body: { email: `nul-${Date.now()}@example.test`, password: TEST_PASSWORD, name: nul },
+      },
+      'organisation name': {
+        method: 'POST',
+        url: '/api/orgs',
+        access: account.access,
+        body: { name: nul },
+      },
+      'organisation member': {
+        method: 'PUT',
+        url: `/api/orgs/${account.orgId}/members`,
+        access: account.access,
+        body: { email: nul, role: 'member' },
+      },
+      'document orgId': {
+        method: 'POST',
+        url: '/api/documents',
+        access: account.access,
+        body: { orgId: nul, title: 't' },
+      },
+      'document title': {
+        method: 'POST',
+        url: '/api/documents',
+        access: account.access,
+        body: { orgId: account.orgId, title: nul },
+      },
+      rename: {
+        method: 'PATCH',
+        url: `/api/documents/${documentId}`,
+        access: account.access,
+        body: { title: nul },
+      },
+      'share email': {
+        method: 'PUT',
+        url: `/api/documents/${documentId}/members`,
+        access: account.access,
+        body: { email: nul, role: 'viewer' },
+      },
+      'list orgId': { method: 'GET', url: '/api/documents?orgId=a%00b', access: account.access },
+    } as const
+    for (const [label, request] of Object.entries(requests)) {
+      const before = api.log.lines.length
+      const response = await api.send(request)
+      expect(response.statusCode, label).toBe(400)
+      const errors = api.log.lines.slice(before).filter((line) => /"level":50/.test(line))
+      expect(errors, label).toEqual([])
+    }
+  })
+})

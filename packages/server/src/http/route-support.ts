@@ -3,7 +3,7 @@
  * the signed-in caller of a request.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import type { z } from 'zod'
+import { z } from 'zod'
 import type { AuthService, Caller } from '../auth/index.js'
 import { COOKIE } from './api-dependencies.js'
 
@@ -18,6 +18,14 @@ export interface ErrorBody {
  * caller may not see it: the two must be indistinguishable.
  */
 export const NOT_FOUND = 'not found'
+
+/**
+ * A string without NUL characters, for every text input that reaches SQL:
+ * PostgreSQL cannot store NUL in text, and its refusal would otherwise be a
+ * server error (500, an error-level log line) that any client could cause.
+ */
+export const text = (): z.ZodString =>
+  z.string().regex(/^[^\u0000]*$/, 'must not contain a NUL character')
 
 /** Sends `{error, requestId}` with `status`; returns the reply for `return sendError(...)`. */
 export const sendError = (reply: FastifyReply, status: number, error: string): FastifyReply =>

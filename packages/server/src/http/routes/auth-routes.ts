@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
 import { MAX_PASSWORD_LENGTH } from '../../auth/index.js'
 import { type ApiDependencies, COOKIE, REFRESH_PATH } from '../api-dependencies.js'
-import { callerOf, createCallerHook, decodeOrReply, sendError } from '../route-support.js'
+import { callerOf, createCallerHook, decodeOrReply, sendError, text } from '../route-support.js'
 import { clearSessionCookies, setSessionCookies } from '../session-cookies.js'
 
 /** Longest email accepted, characters (RFC 5321: 64 + 1 + 255). */
@@ -20,10 +20,10 @@ export const NOT_SIGNED_IN = 'not signed in'
 
 // Lengths are bounded here so no oversized string reaches argon2; the
 // account rules (password length, email shape) are AuthService's.
-const email = z.string().max(MAX_EMAIL_LENGTH)
+const email = text().max(MAX_EMAIL_LENGTH)
 const password = z.string().max(MAX_PASSWORD_LENGTH)
 
-const SIGN_UP_BODY = z.object({ email, password, name: z.string().max(100) })
+const SIGN_UP_BODY = z.object({ email, password, name: text().max(100) })
 const SIGN_IN_BODY = z.object({ email, password })
 const CHANGE_PASSWORD_BODY = z.object({ currentPassword: password, newPassword: password })
 

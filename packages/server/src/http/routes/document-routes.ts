@@ -16,20 +16,21 @@ import {
   decodeOrReply,
   NOT_FOUND,
   sendError,
+  text,
 } from '../route-support.js'
 
 /** Longest title, characters. */
 const MAX_TITLE_LENGTH = 200
 
-const title = z.string().trim().min(1).max(MAX_TITLE_LENGTH)
-const CREATE_BODY = z.object({ orgId: z.string().max(64), title })
+const title = text().trim().min(1).max(MAX_TITLE_LENGTH)
+const CREATE_BODY = z.object({ orgId: text().max(64), title })
 const RENAME_BODY = z.object({ title })
 const LIST_QUERY = z.object({
-  orgId: z.string().max(64).optional(),
+  orgId: text().max(64).optional(),
   q: z.string().max(MAX_TITLE_LENGTH).optional(),
 })
 const SHARE_BODY = z.object({
-  email: z.string().max(320),
+  email: text().max(320),
   role: z.enum(['owner', 'editor', 'commenter', 'viewer']),
 })
 

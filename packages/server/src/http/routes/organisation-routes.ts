@@ -14,11 +14,12 @@ import {
   decodeOrReply,
   NOT_FOUND,
   sendError,
+  text,
 } from '../route-support.js'
 
-const CREATE_BODY = z.object({ name: z.string().trim().min(1).max(100) })
+const CREATE_BODY = z.object({ name: text().trim().min(1).max(100) })
 const MEMBER_BODY = z.object({
-  email: z.string().max(320),
+  email: text().max(320),
   role: z.enum(['admin', 'member']),
 })
 
