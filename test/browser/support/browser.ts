@@ -113,3 +113,51 @@ export const saveScreenshot = async (page: Page, name: string): Promise<string> 
   await page.screenshot({ path, fullPage: true })
   return path
 }
+
+/**
+ * The editor's HTML without what differs between two people's views of the
+ * same content: collaborators' carets and selections, and the placeholder
+ * ProseMirror shows in the block holding the local caret.
+ */
+export const contentHtmlOf = (page: Page): Promise<string> =>
+  page.getByTestId('editor').evaluate((root) => {
+    const copy = root.cloneNode(true) as HTMLElement
+    for (const widget of copy.querySelectorAll(
+      '.collaboration-carets__caret, img.ProseMirror-separator, br.ProseMirror-trailingBreak',
+    ))
+      widget.remove()
+    for (const selection of copy.querySelectorAll('.collaboration-carets__selection'))
+      selection.replaceWith(...selection.childNodes)
+    for (const element of copy.querySelectorAll('[data-placeholder]')) {
+      element.removeAttribute('data-placeholder')
+      element.classList.remove('is-empty', 'is-editor-empty')
+      if (element.getAttribute('class') === '') element.removeAttribute('class')
+    }
+    copy.normalize()
+    return copy.innerHTML
+  })
+
+/**
+ * Buttons, inputs, selects and text areas on the page whose accessible name
+ * is empty, as the start of their HTML. A name comes from `aria-label`,
+ * `aria-labelledby`, `<label>` elements or a button's visible text (content
+ * under `aria-hidden` does not count, nor do `title` and `placeholder`).
+ */
+export const unnamedControlsOf = (page: Page): Promise<string[]> =>
+  page.locator('button, input, select, textarea').evaluateAll((elements) =>
+    elements
+      .filter((element) => {
+        const control = element as HTMLInputElement
+        const byIds = (control.getAttribute('aria-labelledby') ?? '')
+          .split(/\s+/)
+          .map((id) => (id === '' ? '' : (document.getElementById(id)?.textContent ?? '')))
+          .join('')
+        const byLabels = [...(control.labels ?? [])].map((label) => label.textContent).join('')
+        const spoken = control.cloneNode(true) as HTMLElement
+        for (const hidden of spoken.querySelectorAll('[aria-hidden="true"]')) hidden.remove()
+        const ownText = control.tagName === 'BUTTON' ? (spoken.textContent ?? '') : ''
+        const name = [control.getAttribute('aria-label') ?? '', byIds, byLabels, ownText]
+        return name.join('').trim() === ''
+      })
+      .map((element) => element.outerHTML.slice(0, 120)),
+  )
