@@ -36,6 +36,22 @@ describe('socket and session limits', () => {
     for (const socket of open) socket.close()
   })
 
+  it('caps open sockets per address when the upgrades all arrive at once', async () => {
+    const server = await startTestServer({
+      store: 'embedded',
+      flags: { maxSocketsPerAddress: '5' },
+    })
+    cleanups.push(server.dispose)
+    const url = `${server.wsUrl}/sync/burst`
+    const outcomes = await Promise.allSettled(Array.from({ length: 20 }, () => openSocket(url, {})))
+    const opened = outcomes.filter((outcome) => outcome.status === 'fulfilled')
+    expect(opened).toHaveLength(5)
+    expect(outcomes.filter((o) => o.status === 'rejected').map((o) => String(o.reason))).toEqual(
+      Array.from({ length: 15 }, () => 'Error: upgrade refused: 429'),
+    )
+    for (const outcome of opened) outcome.value.close()
+  })
+
   it('caps open sockets per user (429 at the upgrade)', async () => {
     const server = await startTestServer({
       store: 'postgres',

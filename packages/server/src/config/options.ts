@@ -188,7 +188,7 @@ export const SERVE_OPTIONS = {
     flag: 'ping-interval-ms',
     env: 'QUIRE_PING_INTERVAL_MS',
     kind: 'integer',
-    help: 'how often sockets are pinged; one missed pong closes the socket (default 10000)',
+    help: 'how often sockets are pinged; two rounds in a row with nothing heard from a client close its socket (default 10000)',
   },
   roomIdleMs: {
     flag: 'room-idle-ms',

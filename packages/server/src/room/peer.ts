@@ -14,6 +14,13 @@ export interface Peer {
   readonly wantsSavedAcks: boolean
   /** Queues one binary frame; never throws (a dead peer drops it). */
   send(frame: Uint8Array): void
+  /**
+   * Sends one frame and resolves once it has left this process (written to
+   * the operating system), or the connection is gone. Lets a large state be
+   * streamed at the pace the client reads it. Optional: peers without it get
+   * the state in one frame.
+   */
+  sendFlushed?(frame: Uint8Array): Promise<void>
   /** Closes the connection with a code and reason; idempotent. */
   close(code: number, reason: string): void
 }

@@ -11,6 +11,7 @@ import {
   encodeSyncUpdate,
 } from '@quire/protocol'
 import * as Y from 'yjs'
+import { encodeStateInPieces } from './chunked-state.js'
 import type { Logger } from '../log/index.js'
 import { AwarenessRegistry } from './awareness-registry.js'
 import { createDeferred, type Deferred } from './deferred.js'
@@ -47,6 +48,13 @@ export interface RoomLimits {
   /** Encoded size past which updates that add content are refused. */
   readonly maxDocumentBytes?: number
 }
+
+/** A state larger than this goes to fresh clients in pieces (field case F10). */
+const STREAM_STATE_OVER_BYTES = 1024 * 1024
+/** Size of each piece of a streamed state. */
+const STATE_PIECE_BYTES = 256 * 1024
+/** The state vector of a client that has nothing. */
+const EMPTY_STATE_VECTOR = new Uint8Array([0])
 
 /** Longest the load of a stored state holds the event loop at a time, ms. */
 const LOAD_SLICE_MS = 8
@@ -125,6 +133,7 @@ export class Room {
    */
   private encodedState: Uint8Array | null = null
   private encodedStateVector: Uint8Array | null = null
+  private encodedPieces: Uint8Array[] | null = null
 
   constructor(
     readonly docId: string,
@@ -181,6 +190,17 @@ export class Room {
       return this.encodedState
     }
     return Y.encodeStateAsUpdate(this.doc, stateVector)
+  }
+
+  /**
+   * The whole state in pieces of about `STATE_PIECE_BYTES`, for a fresh
+   * client of a large document (see chunked-state.ts); null when the state
+   * is small enough to send in one message. Cached until the next change.
+   */
+  stateInPieces(): Uint8Array[] | null {
+    if (this.stateAsUpdate(EMPTY_STATE_VECTOR).byteLength <= STREAM_STATE_OVER_BYTES) return null
+    this.encodedPieces ??= encodeStateInPieces(this.doc, STATE_PIECE_BYTES)
+    return this.encodedPieces
   }
 
   /**
@@ -329,6 +349,7 @@ export class Room {
   private readonly handleDocumentUpdate = (update: Uint8Array, origin: unknown): void => {
     this.encodedState = null
     this.encodedStateVector = null
+    this.encodedPieces = null
     if (origin === LOAD_ORIGIN) return
     this.estimatedBytes += update.byteLength
     if (this.heldChanges !== null) {

@@ -15,6 +15,7 @@ import {
   encodeSaved,
   encodeSyncStep1,
   encodeSyncStep2,
+  encodeSyncUpdate,
   inspectUpdateV1,
   wouldChange,
 } from '@quire/protocol'
@@ -142,9 +143,16 @@ export class Session implements RoomMember {
     const room = this.room
     if (room === null) return
     switch (message.kind) {
-      case 'sync-step1':
-        this.peer.send(encodeSyncStep2(room.stateAsUpdate(message.stateVector)))
+      case 'sync-step1': {
+        const sv = message.stateVector
+        const pieces =
+          this.peer.sendFlushed !== undefined && sv.length === 1 && sv[0] === 0
+            ? room.stateInPieces()
+            : null
+        if (pieces === null) this.peer.send(encodeSyncStep2(room.stateAsUpdate(sv)))
+        else void this.streamState(pieces)
         return
+      }
       case 'sync-step2':
       case 'sync-update':
         this.handleContent(room, message.update)
@@ -211,6 +219,25 @@ export class Session implements RoomMember {
       return
     }
     this.acknowledgeWhenDurable(index, outcome.durable)
+  }
+
+  /**
+   * Sends a large state piece by piece, each once the previous one has left
+   * the process, so a slow link paces it and every piece is a message the
+   * client hears (F10). The pieces go as updates and the last (the delete
+   * set) as the sync step 2, so the client counts itself synced only once it
+   * has everything. Other frames (live edits) may go in between: Yjs keeps
+   * what arrives early pending until what it refers to is in.
+   */
+  private async streamState(pieces: readonly Uint8Array[]): Promise<void> {
+    const sendFlushed = this.peer.sendFlushed?.bind(this.peer)
+    if (sendFlushed === undefined) return
+    for (let i = 0; i < pieces.length - 1; i++) {
+      if (this.state !== 'open') return
+      await sendFlushed(encodeSyncUpdate(pieces[i] as Uint8Array))
+    }
+    if (this.state === 'open')
+      this.peer.send(encodeSyncStep2(pieces[pieces.length - 1] as Uint8Array))
   }
 
   /**

@@ -232,6 +232,12 @@ export const attachSyncEndpoint = (
           rejectUpgrade(socket, 429, 'too many connections for this user')
           return
         }
+        // Checked again here, in the same turn as the handshake and the
+        // count: concurrent upgrades from one address cannot all pass.
+        if ((socketsPerAddress.get(address) ?? 0) >= options.maxSocketsPerAddress) {
+          rejectUpgrade(socket, 429, 'too many connections from this address')
+          return
+        }
         if (socket.destroyed) return
         if (schemaVersion !== null && documentSchema > schemaVersion) {
           // Answered as a close, not an HTTP refusal: a browser sees the
@@ -408,9 +414,13 @@ export const attachSyncEndpoint = (
       // A paused socket is not read, so its pongs wait unread in the
       // kernel: it is alive as far as anyone can tell.
       if (peer.isPaused) peer.isAlive = true
-      if (!peer.isAlive) {
-        // No pong since the last round: the client is gone without a close
-        // frame. Terminating fires 'close', which removes its presence.
+      // Gone only after two rounds in a row with nothing heard (no pong, no
+      // message): over a slow link a ping can wait behind megabytes of
+      // state for longer than a round, while the client's presence renewals
+      // (every 15 s from y-websocket's provider) still come through.
+      peer.missedRounds = peer.isAlive ? 0 : peer.missedRounds + 1
+      if (peer.missedRounds >= 2) {
+        // Terminating fires 'close', which removes its presence.
         peer.socket.terminate()
         continue
       }

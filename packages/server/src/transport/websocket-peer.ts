@@ -14,6 +14,8 @@ export class WebSocketPeer implements Peer {
   isAlive = true
   /** Reading is paused (rate limit or overload): the ping reaper spares it. */
   isPaused = false
+  /** Ping rounds in a row in which nothing was heard from the client. */
+  missedRounds = 0
 
   readonly connId: string
   readonly userId: string | null
@@ -57,6 +59,15 @@ export class WebSocketPeer implements Peer {
       return
     }
     this.socket.send(frame)
+  }
+
+  sendFlushed(frame: Uint8Array): Promise<void> {
+    if (this.socket.readyState !== WebSocket.OPEN) return Promise.resolve()
+    return new Promise((resolve) => {
+      // ws calls back once the frame is written to the socket (or with an
+      // error when the socket closed first): either way the stream moves on.
+      this.socket.send(frame, () => resolve())
+    })
   }
 
   close(code: number, reason: string): void {
