@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto'
 import { decodeQuireMessage, encodeSyncUpdate, MessageType } from '@quire/protocol'
 import type { QuireServer } from '@quire/server'
 import pg from 'pg'
+import * as Y from 'yjs'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { RawClient } from '../support/clients.js'
 import { makeKilobyteUpdate, measureHeapBytes, startQuietServer } from '../support/many-sessions.js'
@@ -121,4 +122,65 @@ describe('failed saves (F9)', () => {
     expect(letters).toEqual([])
     expect((afterBytes - baselineBytes) / baselineBytes).toBeLessThan(HEAP_GROWTH_BOUND)
   }, 180_000)
+
+  it('stops reading sockets past --max-unsaved-updates instead of queueing, and loses nothing', async () => {
+    const limitDir = await makeTempDir('f9-limit')
+    const limited = await startQuietServer(limitDir.path, {
+      databaseUrl: inject('databaseUrl'),
+      maxUnsavedUpdates: '100',
+      rateLimitMessagesPerS: '0',
+      documentRateLimitMessagesPerS: '0',
+    })
+    const docId = `${prefix}-flood`
+    await admin.query(`CREATE OR REPLACE FUNCTION refuse_flood_${run}() RETURNS trigger AS $$
+      BEGIN
+        IF NEW.doc_id = '${docId}' THEN
+          RAISE EXCEPTION 'permission denied for table updates' USING ERRCODE = '42501';
+        END IF;
+        RETURN NEW;
+      END $$ LANGUAGE plpgsql`)
+    await admin.query(
+      `CREATE TRIGGER refuse_flood_${run} BEFORE INSERT ON updates FOR EACH ROW EXECUTE FUNCTION refuse_flood_${run}()`,
+    )
+    const scrape = async (name: string): Promise<number> => {
+      const text = await (await fetch(`${limited.url}/metrics`)).text()
+      return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN)
+    }
+    try {
+      const source = new Y.Doc()
+      const updates: Uint8Array[] = []
+      source.on('update', (update: Uint8Array) => updates.push(update))
+      for (let i = 0; i < 2_000; i++) source.getText('text').insert(i, 'x')
+      const flooder = await RawClient.open(limited.wsUrl, docId, { saved: true })
+      for (const update of updates) flooder.send(encodeSyncUpdate(update))
+
+      await waitUntil(async () => (await scrape('quire_paused_sockets')) >= 1, 'the socket paused')
+      // Still paused a while later, with the queue at its bound, not growing.
+      const depths: number[] = []
+      for (let i = 0; i < 5; i++) {
+        depths.push(await scrape('quire_persist_queue_depth'))
+        await new Promise((resolve) => setImmediate(resolve))
+      }
+      expect(Math.max(...depths)).toBeLessThanOrEqual(101)
+      expect(await scrape('quire_paused_sockets')).toBe(1)
+
+      await admin.query(`DROP TRIGGER refuse_flood_${run} ON updates`)
+      await waitUntil(
+        () => flooder.received.some((f) => (decodeQuireMessage(f)?.count ?? 0) === 2_000),
+        'every edit acknowledged as saved',
+        60_000,
+      )
+      const { rows } = await admin.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM updates WHERE doc_id = $1',
+        [docId],
+      )
+      expect(rows[0]?.n).toBe(2_000)
+      expect(await scrape('quire_paused_sockets')).toBe(0)
+      flooder.close()
+    } finally {
+      await admin.query(`DROP TRIGGER IF EXISTS refuse_flood_${run} ON updates`)
+      await limited.close()
+      await limitDir.remove()
+    }
+  }, 120_000)
 })
