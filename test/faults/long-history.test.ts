@@ -9,9 +9,9 @@
  */
 import { randomUUID } from 'node:crypto'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { connectProvider } from '../support/clients.js'
-import { storeLongHistory } from '../support/long-history.js'
+import { storeLongHistory } from '../../packages/tools/bench/support/long-history.js'
 import { startTestServer, type TestServer } from '../support/servers.js'
 import { waitUntil } from '../support/wait.js'
 
@@ -19,10 +19,16 @@ const HISTORY = 200_000
 const MAX_LAG_MS = 150
 const MAX_OTHER_EDIT_MS = 200
 
-describe('a long uncompacted history', () => {
+describe.each([
+  { bus: 'in-process', flags: {} },
+  {
+    bus: 'Redis',
+    flags: { redisUrl: inject('redisUrl'), redisPrefix: `qh${randomUUID().slice(0, 8)}` },
+  },
+])('a long uncompacted history ($bus bus)', ({ flags }) => {
   let server: TestServer
   beforeAll(async () => {
-    server = await startTestServer({ store: 'postgres' })
+    server = await startTestServer({ store: 'postgres', flags })
   })
   afterAll(async () => {
     await server.dispose()

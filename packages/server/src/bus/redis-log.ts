@@ -132,9 +132,11 @@ class RedisDocumentLog implements RedisLog {
     // was persisted before the database read, so it is in one of them.
     const tail = await this.command.xrangeBuffer(this.keys.updatesStream(docId), '-', '+')
     const stored = await this.options.store.loadDocument(docId)
-    const updates: Uint8Array[] = []
-    if (stored.checkpoint !== null) updates.push(stored.checkpoint)
-    updates.push(...stored.updates)
+    // Concatenated, not spread into push(): a long uncompacted history has
+    // more updates than a call may take arguments.
+    const updates: Uint8Array[] = (stored.checkpoint === null ? [] : [stored.checkpoint]).concat(
+      stored.updates,
+    )
     let lastId = '0-0'
     for (const [id, flat] of tail) {
       lastId = id.toString('utf8')
