@@ -269,6 +269,48 @@ describe('collaborating in the browser', () => {
     await waitForSaved(bob.page)
   })
 
+  it('reopens a document with no network at all and keeps what was typed offline', async () => {
+    const docId = await createSharedDocument(server, ada, 'No network', [
+      { person: bob, role: 'editor' },
+    ])
+    const link = await controlSyncSocket(ada.page)
+    await Promise.all([openDocument(ada, docId), openDocument(bob, docId)])
+    await focusEnd(ada.page)
+    await ada.page.keyboard.type('Written online.')
+    await waitForSameText([ada.page, bob.page], 'the online line is shared')
+    // The service worker has the app shell once it controls the page.
+    await waitUntil(
+      () => ada.page.evaluate(() => navigator.serviceWorker.controller !== null),
+      'the service worker controls the page',
+    )
+
+    await ada.context.setOffline(true)
+    link.cut()
+    await focusEnd(ada.page)
+    await ada.page.keyboard.type(' Written offline.')
+    // The status says when the device's copy holds every edit.
+    await waitUntil(
+      async () =>
+        (await ada.page.getByTestId('save-status').getAttribute('data-local')) === 'stored' &&
+        (await ada.page.getByTestId('save-status').innerText()) === 'Saved on this device',
+      'the offline edit is stored on the device',
+    )
+    await ada.page.reload()
+    await editorOf(ada.page).waitFor({ state: 'visible', timeout: 20_000 })
+    await waitUntil(
+      async () => (await textOf(ada.page)) === 'Written online. Written offline.',
+      'the app and the offline edit are back without any network',
+    )
+    expect(await textOf(bob.page)).toBe('Written online.')
+
+    await ada.context.setOffline(false)
+    link.restore()
+    expect(await waitForSameText([ada.page, bob.page], 'the offline edit syncs')).toBe(
+      'Written online. Written offline.',
+    )
+    await waitForSaved(ada.page)
+  })
+
   it('an offline edit does not duplicate text two others replaced meanwhile (F6)', async () => {
     const docId = await createSharedDocument(server, ada, 'Replace', [
       { person: bob, role: 'editor' },

@@ -10,3 +10,13 @@ createRoot(root).render(
     <App />
   </StrictMode>,
 )
+
+// The service worker (public/sw.js) keeps the app loadable offline. Only
+// in a build: the dev server's modules are not what it caches.
+if (import.meta.env.PROD && 'serviceWorker' in navigator) {
+  window.addEventListener('load', () => {
+    navigator.serviceWorker.register('/sw.js').catch((err: unknown) => {
+      console.warn('offline support unavailable', err)
+    })
+  })
+}

@@ -18,6 +18,9 @@ export default function setup(): void {
   const result = spawnSync('npm', ['run', 'build', '--workspace', '@quire/web'], {
     cwd: REPO_ROOT,
     stdio: 'inherit',
+    // Vitest sets NODE_ENV=test, which would make Vite build React's
+    // development bundle; the tests must see what people get.
+    env: { ...process.env, NODE_ENV: 'production' },
   })
   if (result.status !== 0) throw new Error(`building the web app failed (${result.status})`)
 }

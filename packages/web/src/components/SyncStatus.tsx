@@ -33,6 +33,7 @@ export const SyncStatus = ({ snapshot }: { snapshot: SyncSnapshot }): ReactEleme
         aria-label="Save status"
         data-testid="save-status"
         data-state={snapshot.isSaved ? 'saved' : 'unsaved'}
+        data-local={snapshot.isStoredLocally ? 'stored' : 'pending'}
         className="save-status"
       >
         {save}
@@ -41,9 +42,11 @@ export const SyncStatus = ({ snapshot }: { snapshot: SyncSnapshot }): ReactEleme
   )
 }
 
-const saveText = ({ isSaved, connection }: SyncSnapshot): string => {
+const saveText = ({ isSaved, isStoredLocally, connection }: SyncSnapshot): string => {
   if (isSaved) return 'Saved'
   if (connection === 'connected') return 'Saving…'
+  // Kept on this device: it reaches the server when the connection returns.
+  if (isStoredLocally) return 'Saved on this device'
   if (connection === 'offline') return 'Not saved yet (offline)'
   return 'Not saved yet'
 }

@@ -42,6 +42,8 @@ export interface SyncSnapshot {
   readonly isSaved: boolean
   /** The local copy or the server's state has been loaded into the document. */
   readonly hasLoaded: boolean
+  /** Every edit made here is in this device's copy (IndexedDB), whatever the server has. */
+  readonly isStoredLocally: boolean
   readonly problem: SyncProblem | null
 }
 
@@ -87,6 +89,9 @@ export class DocumentSync {
   private openFailures = 0
   private hasCheckedAccess = false
   private reconnectTimer: ReturnType<typeof setTimeout> | null = null
+  /** Local edits made, and how many of them this device's copy is known to hold. */
+  private localWrites = 0
+  private storedLocalWrites = 0
 
   constructor(private readonly options: DocumentSyncOptions) {
     const { docId } = options
@@ -109,7 +114,10 @@ export class DocumentSync {
     // Registered after the provider's own handler, so it runs after the
     // provider has (or has not) sent the update.
     this.doc.on('update', (_update: Uint8Array, origin: unknown) => {
-      if (origin !== this.provider && origin !== this.persistence) this.tracker.handleLocalUpdate()
+      if (origin !== this.provider && origin !== this.persistence) {
+        this.tracker.handleLocalUpdate()
+        this.trackLocalWrite()
+      }
     })
     this.provider.on('status', ({ status }) => {
       this.isSocketOpen = status === 'connected'
@@ -149,6 +157,29 @@ export class DocumentSync {
     void this.persistence.destroy()
     this.doc.destroy()
     this.listeners.clear()
+  }
+
+  /**
+   * y-indexeddb writes each update in its own transaction, issued from its
+   * own update handler (registered before ours). A read-only transaction on
+   * the same store completes only after every earlier write to it has: when
+   * it does and nothing newer was written, the device has every edit.
+   */
+  private trackLocalWrite(): void {
+    const generation = ++this.localWrites
+    this.refresh()
+    const db = (this.persistence as unknown as { db: IDBDatabase | null }).db
+    if (db === null) return
+    try {
+      const transaction = db.transaction(['updates'], 'readonly')
+      transaction.oncomplete = () => {
+        if (generation !== this.localWrites) return
+        this.storedLocalWrites = generation
+        this.refresh()
+      }
+    } catch {
+      // The database is closing (the page is leaving): nothing to report.
+    }
   }
 
   private handleLocalLoaded(): void {
@@ -277,6 +308,7 @@ export class DocumentSync {
       previous.connection === next.connection &&
       previous.isSaved === next.isSaved &&
       previous.hasLoaded === next.hasLoaded &&
+      previous.isStoredLocally === next.isStoredLocally &&
       previous.problem === next.problem
     )
       return
@@ -292,6 +324,7 @@ export class DocumentSync {
       connection: this.computeConnection(),
       isSaved: this.tracker.isSaved,
       hasLoaded: this.hasLoaded,
+      isStoredLocally: this.storedLocalWrites === this.localWrites,
       problem: this.problem,
     }
   }
