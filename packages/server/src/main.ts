@@ -20,6 +20,7 @@ import { allowAnonymous } from './auth/index.js'
 import { createHttpApp, registerApi } from './http/index.js'
 import { createLogger, type Logger } from './log/index.js'
 import { RoomManager } from './room/index.js'
+import { createDocumentHistory } from './history/index.js'
 import { closeReasonLabel, NodeMetrics } from './metrics/index.js'
 import {
   admitSchemaVersion,
@@ -120,7 +121,9 @@ export const startQuireServer = async (
     },
   )
   try {
-    if (accounts !== null) await registerApi(app, accounts.api)
+    if (accounts !== null) {
+      await registerApi(app, accounts.api, { history: createDocumentHistory(store.sql, rooms) })
+    }
     // Scraped by Prometheus on the node's own port; keep it off the public
     // proxy (deploy/nginx/quire.conf refuses /metrics from outside).
     app.get('/metrics', async (_request, reply) => {

@@ -4,10 +4,12 @@
  */
 import fastifyCookie from '@fastify/cookie'
 import type { FastifyInstance } from 'fastify'
+import type { DocumentHistory } from '../history/index.js'
 import type { ApiDependencies } from './api-dependencies.js'
 import { addOriginCheck } from './origin-check.js'
 import { registerAccountRoutes, registerSessionRoutes } from './routes/auth-routes.js'
 import { registerDocumentRoutes } from './routes/document-routes.js'
+import { registerHistoryRoutes } from './routes/history-routes.js'
 import { registerOrganisationRoutes } from './routes/organisation-routes.js'
 
 /**
@@ -15,9 +17,14 @@ import { registerOrganisationRoutes } from './routes/organisation-routes.js'
  * request and the API routes on `app`, which must come from `createHttpApp`
  * (it sets the security headers, `no-store`, and the generic 404 and error
  * bodies). Call once, before `app.listen` or `app.ready`; rejects when a
- * plugin fails to load. `deps` stays owned by the caller.
+ * plugin fails to load. `deps` stays owned by the caller. The history
+ * routes are added when `options.history` is given.
  */
-export const registerApi = async (app: FastifyInstance, deps: ApiDependencies): Promise<void> => {
+export const registerApi = async (
+  app: FastifyInstance,
+  deps: ApiDependencies,
+  options: { readonly history?: DocumentHistory } = {},
+): Promise<void> => {
   await app.register(fastifyCookie)
   addOriginCheck(app, () => deps.publicOrigin)
 
@@ -26,4 +33,8 @@ export const registerApi = async (app: FastifyInstance, deps: ApiDependencies): 
   await app.register(async (scope) => registerAccountRoutes(scope, deps))
   await app.register(async (scope) => registerOrganisationRoutes(scope, deps))
   await app.register(async (scope) => registerDocumentRoutes(scope, deps))
+  const { history } = options
+  if (history !== undefined) {
+    await app.register(async (scope) => registerHistoryRoutes(scope, deps, history))
+  }
 }

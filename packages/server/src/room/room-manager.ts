@@ -114,7 +114,14 @@ export class RoomManager {
    * room as one update, relayed to every session on every node and stored.
    * Resolves once the edit is durable.
    */
-  async applyServerEdit(docId: string, change: (doc: Y.Doc) => void): Promise<void> {
+  async applyServerEdit(
+    docId: string,
+    change: (doc: Y.Doc) => void,
+    attribution: { readonly userId: string | null; readonly connId: string | null } = {
+      userId: null,
+      connId: null,
+    },
+  ): Promise<void> {
     if (this.isShuttingDown) throw new Error('server is shutting down')
     const entry = this.acquire(docId)
     const holder: Session = new Session(docId, SERVER_PEER, this.logger)
@@ -126,10 +133,11 @@ export class RoomManager {
         Y.applyUpdate(scratch, Y.encodeStateAsUpdate(entry.room.doc))
         const before = Y.encodeStateVector(scratch)
         scratch.transact(() => change(scratch))
-        const outcome = entry.room.applyUpdate(Y.encodeStateAsUpdate(scratch, before), null, {
-          userId: null,
-          connId: null,
-        })
+        const outcome = entry.room.applyUpdate(
+          Y.encodeStateAsUpdate(scratch, before),
+          null,
+          attribution,
+        )
         if (!outcome.ok) throw new Error(`server edit of ${docId} failed: ${outcome.reason}`)
         await outcome.durable
       } finally {

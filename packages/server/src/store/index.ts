@@ -24,5 +24,12 @@ export type { SqlClient, SqlParam } from './sql-client.js'
 export { createPgClient, type PgClientOptions } from './pg-client.js'
 export { openPgliteClient, type PgliteClientOptions } from './pglite-client.js'
 export { admitSchemaVersion } from './schema-versions.js'
+export {
+  listVersions,
+  loadStateAt,
+  saveNamedVersion,
+  type VersionEditor,
+  type VersionSummary,
+} from './history.js'
 export { migrate, MIGRATIONS, type Migration } from './migrations.js'
 export { isStoreError, StoreError, type StoreErrorCode } from './store-error.js'

@@ -43,15 +43,34 @@ interface MemberParams extends DocumentParams {
 }
 
 /** What an operation needs of the caller's role. */
-type Needed = 'see' | 'edit' | 'own'
+export type Needed = 'see' | 'edit' | 'own'
 
 /** A document the caller may act on, or the error to answer with. */
-type DocumentLookup =
+export type DocumentLookup =
   | { readonly ok: true; readonly document: DocumentInfo }
   | { readonly ok: false; readonly status: 400 | 403 | 404; readonly error: string }
 
 /** The answer when the caller's role on a visible document is not enough. */
 export const ROLE_TOO_LOW = 'your role on this document does not allow this'
+
+/**
+ * Finds a document for a caller who needs `needed` of it: 400 for a
+ * malformed id, the same 404 for a missing document as for one the caller
+ * may not see, 403 when their role is too low.
+ */
+export const createDocumentLookup =
+  (deps: ApiDependencies) =>
+  async (id: string, userId: string, needed: Needed): Promise<DocumentLookup> => {
+    if (!isDocumentId(id)) return { ok: false, status: 400, error: 'malformed document id' }
+    const document = await deps.documents.get(id, userId)
+    if (document === null) return { ok: false, status: 404, error: NOT_FOUND }
+    const isAllowed =
+      needed === 'see' ||
+      (needed === 'edit' && canEdit(document.role)) ||
+      (needed === 'own' && document.role === 'owner')
+    if (!isAllowed) return { ok: false, status: 403, error: ROLE_TOO_LOW }
+    return { ok: true, document }
+  }
 
 /**
  * Registers the document routes behind the caller hook (added to `app`, so
@@ -64,17 +83,7 @@ export const registerDocumentRoutes = async (
 ): Promise<void> => {
   app.addHook('onRequest', createCallerHook(deps.auth))
 
-  const lookUp = async (id: string, userId: string, needed: Needed): Promise<DocumentLookup> => {
-    if (!isDocumentId(id)) return { ok: false, status: 400, error: 'malformed document id' }
-    const document = await deps.documents.get(id, userId)
-    if (document === null) return { ok: false, status: 404, error: NOT_FOUND }
-    const isAllowed =
-      needed === 'see' ||
-      (needed === 'edit' && canEdit(document.role)) ||
-      (needed === 'own' && document.role === 'owner')
-    if (!isAllowed) return { ok: false, status: 403, error: ROLE_TOO_LOW }
-    return { ok: true, document }
-  }
+  const lookUp = createDocumentLookup(deps)
 
   app.post('/api/documents', async (request, reply) => {
     const { userId } = callerOf(request)

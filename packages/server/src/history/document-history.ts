@@ -1,0 +1,68 @@
+/**
+ * History operations on a document: its versions, its state at any stored
+ * update, named versions, and restoring an old version. A restore never
+ * rewrites history: the old content is applied as a new edit through the
+ * document's room, so everyone sees it live, it is logged with the person
+ * who restored, and restoring the version before it undoes it.
+ */
+import { RICH_TEXT_FRAGMENT, TRACE_TEXT } from '@quire/schema'
+import * as Y from 'yjs'
+import type { RoomManager } from '../room/index.js'
+import {
+  listVersions,
+  loadStateAt,
+  saveNamedVersion,
+  type SqlClient,
+  type VersionEditor,
+  type VersionSummary,
+} from '../store/index.js'
+
+export interface DocumentHistory {
+  list(
+    docId: string,
+  ): Promise<{ lastSeq: number; current: readonly VersionEditor[]; versions: VersionSummary[] }>
+  /** The state right after update `seq` as one Yjs update, or null when it cannot be rebuilt. */
+  stateAt(docId: string, seq: number): Promise<Uint8Array | null>
+  saveVersion(docId: string, name: string, userId: string): Promise<number | null>
+  /** Applies the content of version `seq` as a new edit by `userId`; false when it cannot be rebuilt. */
+  restore(docId: string, seq: number, userId: string): Promise<boolean>
+}
+
+export const createDocumentHistory = (sql: SqlClient, rooms: RoomManager): DocumentHistory => ({
+  list: (docId) => listVersions(sql, docId),
+  stateAt: (docId, seq) => loadStateAt(sql, docId, seq),
+  saveVersion: (docId, name, userId) => saveNamedVersion(sql, docId, name, userId),
+  restore: async (docId, seq, userId) => {
+    const state = await loadStateAt(sql, docId, seq)
+    if (state === null) return false
+    const old = new Y.Doc()
+    try {
+      Y.applyUpdate(old, state)
+      await rooms.applyServerEdit(docId, (doc) => replaceContent(doc, old), {
+        userId,
+        connId: null,
+      })
+      return true
+    } finally {
+      old.destroy()
+    }
+  },
+})
+
+/**
+ * Makes `doc`'s content equal to `old`'s: the rich text is replaced by
+ * copies of the old nodes, the trace text by the old text. Copies are new
+ * items, so concurrent edits made meanwhile merge as with any other edit.
+ */
+const replaceContent = (doc: Y.Doc, old: Y.Doc): void => {
+  const fragment = doc.getXmlFragment(RICH_TEXT_FRAGMENT)
+  const oldFragment = old.getXmlFragment(RICH_TEXT_FRAGMENT)
+  if (fragment.length > 0) fragment.delete(0, fragment.length)
+  const copies = oldFragment.toArray().map((node) => node.clone())
+  if (copies.length > 0) fragment.insert(0, copies as (Y.XmlElement | Y.XmlText)[])
+
+  const text = doc.getText(TRACE_TEXT)
+  const oldText = old.getText(TRACE_TEXT)
+  if (text.length > 0) text.delete(0, text.length)
+  if (oldText.length > 0) text.applyDelta(oldText.toDelta())
+}

@@ -1,0 +1,74 @@
+/**
+ * /api/documents/:id/versions: a document's history. Anyone who may see
+ * the document may list its versions and read any of them; saving a named
+ * version and restoring one need owner or editor. A version is read as one
+ * Yjs update (application/octet-stream) that a client applies to an empty
+ * `Y.Doc` and shows read-only.
+ */
+import type { FastifyInstance } from 'fastify'
+import { z } from 'zod'
+import type { DocumentHistory } from '../../history/index.js'
+import type { ApiDependencies } from '../api-dependencies.js'
+import { callerOf, createCallerHook, decodeOrReply, sendError, text } from '../route-support.js'
+import { createDocumentLookup } from './document-routes.js'
+
+const SAVE_BODY = z.object({ name: text().trim().min(1).max(200) })
+const SEQ = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER)
+
+interface VersionParams {
+  readonly id: string
+  readonly seq: string
+}
+
+export const registerHistoryRoutes = async (
+  app: FastifyInstance,
+  deps: ApiDependencies,
+  history: DocumentHistory,
+): Promise<void> => {
+  app.addHook('onRequest', createCallerHook(deps.auth))
+  const lookUp = createDocumentLookup(deps)
+
+  app.get<{ Params: { id: string } }>('/api/documents/:id/versions', async (request, reply) => {
+    const found = await lookUp(request.params.id, callerOf(request).userId, 'see')
+    if (!found.ok) return sendError(reply, found.status, found.error)
+    return history.list(found.document.id)
+  })
+
+  app.get<{ Params: VersionParams }>('/api/documents/:id/versions/:seq', async (request, reply) => {
+    const found = await lookUp(request.params.id, callerOf(request).userId, 'see')
+    if (!found.ok) return sendError(reply, found.status, found.error)
+    const seq = SEQ.safeParse(request.params.seq)
+    if (!seq.success) return sendError(reply, 400, 'malformed version')
+    const state = await history.stateAt(found.document.id, seq.data)
+    if (state === null) return sendError(reply, 404, 'no such version')
+    return reply.type('application/octet-stream').send(Buffer.from(state))
+  })
+
+  app.post<{ Params: { id: string } }>('/api/documents/:id/versions', async (request, reply) => {
+    const { userId } = callerOf(request)
+    const found = await lookUp(request.params.id, userId, 'edit')
+    if (!found.ok) return sendError(reply, found.status, found.error)
+    const body = decodeOrReply(SAVE_BODY, request.body, reply)
+    if (body === null) return reply
+    const seq = await history.saveVersion(found.document.id, body.name, userId)
+    if (seq === null) return sendError(reply, 409, 'nothing stored yet to save')
+    request.log.info({ docId: found.document.id, userId, seq }, 'version saved')
+    return reply.code(201).send({ seq, name: body.name })
+  })
+
+  app.post<{ Params: VersionParams }>(
+    '/api/documents/:id/versions/:seq/restore',
+    async (request, reply) => {
+      const { userId } = callerOf(request)
+      const found = await lookUp(request.params.id, userId, 'edit')
+      if (!found.ok) return sendError(reply, found.status, found.error)
+      const seq = SEQ.safeParse(request.params.seq)
+      if (!seq.success) return sendError(reply, 400, 'malformed version')
+      if (!(await history.restore(found.document.id, seq.data, userId))) {
+        return sendError(reply, 404, 'no such version')
+      }
+      request.log.info({ docId: found.document.id, userId, seq: seq.data }, 'version restored')
+      return reply.code(204).send()
+    },
+  )
+}

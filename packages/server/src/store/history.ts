@@ -1,0 +1,137 @@
+/**
+ * A document's history as the update log and its checkpoints hold it:
+ * the versions (checkpoints, taken by compaction during activity or named
+ * by a person), who edited between them, and the state at any stored
+ * update, rebuilt from the nearest checkpoint at or before it plus the log.
+ */
+import * as Y from 'yjs'
+import type { SqlClient } from './sql-client.js'
+
+/** A person who edited between two versions. */
+export interface VersionEditor {
+  readonly id: string
+  /** Null when the account is gone. */
+  readonly name: string | null
+}
+
+/** One version of a document. */
+export interface VersionSummary {
+  /** The update the version includes, in the document's log order. */
+  readonly seq: number
+  readonly createdAt: Date
+  /** Set for versions a person saved by name; null for automatic checkpoints. */
+  readonly name: string | null
+  /** Who saved it (named versions). */
+  readonly createdBy: string | null
+  /** Who edited since the previous version (from the log, while it is kept). */
+  readonly editors: readonly VersionEditor[]
+}
+
+/** Most versions listed at once, newest first. */
+const MAX_VERSIONS = 200
+
+/**
+ * The versions of `docId`, newest first, and the seq of its latest stored
+ * update (the current state), with who edited since the newest version.
+ */
+export const listVersions = async (
+  client: SqlClient,
+  docId: string,
+): Promise<{ lastSeq: number; current: readonly VersionEditor[]; versions: VersionSummary[] }> => {
+  const [head] = await client.query<{ lastSeq: number }>(
+    'SELECT last_seq::float8 AS "lastSeq" FROM documents WHERE id = $1',
+    [docId],
+  )
+  const lastSeq = head?.lastSeq ?? 0
+  const versions = await client.query<VersionSummary>(
+    `WITH v AS (
+       SELECT id, seq, created_at, name, created_by,
+              lag(seq, 1, 0::bigint) OVER (ORDER BY seq, id) AS previous
+         FROM checkpoints WHERE doc_id = $1
+     )
+     SELECT v.seq::float8 AS seq, v.created_at AS "createdAt", v.name, v.created_by AS "createdBy",
+            ${editorsBetween('v.previous', 'v.seq')} AS editors
+       FROM v ORDER BY v.seq DESC, v.id DESC LIMIT ${MAX_VERSIONS}`,
+    [docId],
+  )
+  const newest = versions[0]?.seq ?? 0
+  const [current] = await client.query<{ editors: VersionEditor[] }>(
+    `SELECT ${editorsBetween('$2::bigint', '$3::bigint')} AS editors`,
+    [docId, newest, lastSeq],
+  )
+  return { lastSeq, current: current?.editors ?? [], versions }
+}
+
+/** The distinct authors of `$1`'s updates in (from, to], as a JSON array. */
+const editorsBetween = (from: string, to: string): string =>
+  `COALESCE((
+     SELECT json_agg(json_build_object('id', e.user_id, 'name', e.name) ORDER BY e.name)
+       FROM (SELECT DISTINCT u.user_id, us.name
+               FROM updates u LEFT JOIN users us ON us.id = u.user_id
+              WHERE u.doc_id = $1 AND u.seq > ${from} AND u.seq <= ${to}
+                AND u.user_id IS NOT NULL) e
+   ), '[]'::json)`
+
+/**
+ * The state of `docId` right after its update `seq`, as one Yjs update;
+ * null when the log does not reach that far or no longer holds the updates
+ * between the nearest checkpoint and `seq` (thinned by retention).
+ */
+export const loadStateAt = async (
+  client: SqlClient,
+  docId: string,
+  seq: number,
+): Promise<Uint8Array | null> => {
+  const [head] = await client.query<{ lastSeq: number }>(
+    'SELECT last_seq::float8 AS "lastSeq" FROM documents WHERE id = $1',
+    [docId],
+  )
+  if (head === undefined || seq < 0 || seq > head.lastSeq) return null
+  const [base] = await client.query<{ seq: number; state: Uint8Array }>(
+    `SELECT seq::float8 AS seq, state FROM checkpoints
+      WHERE doc_id = $1 AND seq <= $2 ORDER BY seq DESC, id DESC LIMIT 1`,
+    [docId, seq],
+  )
+  const baseSeq = base?.seq ?? 0
+  const rows = await client.query<{ data: Uint8Array }>(
+    'SELECT data FROM updates WHERE doc_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq',
+    [docId, baseSeq, seq],
+  )
+  if (rows.length !== seq - baseSeq) return null
+  const doc = new Y.Doc({ gc: false })
+  try {
+    doc.transact(() => {
+      if (base !== undefined) Y.applyUpdate(doc, base.state)
+      for (const row of rows) Y.applyUpdate(doc, row.data)
+    })
+    return Y.encodeStateAsUpdate(doc)
+  } finally {
+    doc.destroy()
+  }
+}
+
+/**
+ * Saves the stored state of `docId` as a named version and resolves with
+ * its seq. What was acknowledged as saved is in it; edits still on their
+ * way to the database are not.
+ */
+export const saveNamedVersion = async (
+  client: SqlClient,
+  docId: string,
+  name: string,
+  userId: string,
+): Promise<number | null> => {
+  const [head] = await client.query<{ lastSeq: number }>(
+    'SELECT last_seq::float8 AS "lastSeq" FROM documents WHERE id = $1',
+    [docId],
+  )
+  if (head === undefined) return null
+  const state = await loadStateAt(client, docId, head.lastSeq)
+  if (state === null) return null
+  await client.query(
+    `INSERT INTO checkpoints (doc_id, seq, state, state_vector, name, created_by)
+       VALUES ($1, $2, $3, $4, $5, $6)`,
+    [docId, head.lastSeq, state, Y.encodeStateVectorFromUpdate(state), name, userId],
+  )
+  return head.lastSeq
+}
