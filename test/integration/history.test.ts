@@ -154,6 +154,17 @@ describe('document history', () => {
     } finally {
       await db.end()
     }
+    // The audit listing, for owners: each person's connections with their edits.
+    const audit = await owner.call('GET', `/api/documents/${docId}/audit`)
+    expect(audit.status).toBe(200)
+    const { entries } = (await audit.json()) as {
+      entries: { userId: string; name: string; connId: string | null; updates: number }[]
+    }
+    expect(entries.map((entry) => entry.name).sort()).toEqual(
+      expect.arrayContaining(['Emil', 'Hana']),
+    )
+    expect(entries.every((entry) => entry.updates >= 1)).toBe(true)
+    expect((await editor.call('GET', `/api/documents/${docId}/audit`)).status).toBe(403)
     for (const client of [ownerClient, editorClient]) client.provider.destroy()
   })
 

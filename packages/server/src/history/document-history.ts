@@ -9,6 +9,8 @@ import { RICH_TEXT_FRAGMENT, TRACE_TEXT } from '@quire/schema'
 import * as Y from 'yjs'
 import type { RoomManager } from '../room/index.js'
 import {
+  type AuditEntry,
+  listAudit,
   listVersions,
   loadStateAt,
   saveNamedVersion,
@@ -26,12 +28,15 @@ export interface DocumentHistory {
   saveVersion(docId: string, name: string, userId: string): Promise<number | null>
   /** Applies the content of version `seq` as a new edit by `userId`; false when it cannot be rebuilt. */
   restore(docId: string, seq: number, userId: string): Promise<boolean>
+  /** Who changed the document, when, through which connection. */
+  audit(docId: string): Promise<AuditEntry[]>
 }
 
 export const createDocumentHistory = (sql: SqlClient, rooms: RoomManager): DocumentHistory => ({
   list: (docId) => listVersions(sql, docId),
   stateAt: (docId, seq) => loadStateAt(sql, docId, seq),
   saveVersion: (docId, name, userId) => saveNamedVersion(sql, docId, name, userId),
+  audit: (docId) => listAudit(sql, docId),
   restore: async (docId, seq, userId) => {
     const state = await loadStateAt(sql, docId, seq)
     if (state === null) return false

@@ -25,6 +25,8 @@ export { createPgClient, type PgClientOptions } from './pg-client.js'
 export { openPgliteClient, type PgliteClientOptions } from './pglite-client.js'
 export { admitSchemaVersion } from './schema-versions.js'
 export {
+  type AuditEntry,
+  listAudit,
   listVersions,
   loadStateAt,
   saveNamedVersion,

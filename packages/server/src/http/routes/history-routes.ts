@@ -3,7 +3,8 @@
  * the document may list its versions and read any of them; saving a named
  * version and restoring one need owner or editor. A version is read as one
  * Yjs update (application/octet-stream) that a client applies to an empty
- * `Y.Doc` and shows read-only.
+ * `Y.Doc` and shows read-only. The audit listing (who changed the document,
+ * when, through which connection) is for owners.
  */
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
@@ -42,6 +43,12 @@ export const registerHistoryRoutes = async (
     const state = await history.stateAt(found.document.id, seq.data)
     if (state === null) return sendError(reply, 404, 'no such version')
     return reply.type('application/octet-stream').send(Buffer.from(state))
+  })
+
+  app.get<{ Params: { id: string } }>('/api/documents/:id/audit', async (request, reply) => {
+    const found = await lookUp(request.params.id, callerOf(request).userId, 'own')
+    if (!found.ok) return sendError(reply, found.status, found.error)
+    return { entries: await history.audit(found.document.id) }
   })
 
   app.post<{ Params: { id: string } }>('/api/documents/:id/versions', async (request, reply) => {
