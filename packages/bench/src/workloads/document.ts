@@ -60,12 +60,20 @@ const HOLD_OFF_COMPACTION = [
 ]
 const SYNC_TIMEOUT_MS = 120_000
 
-let cached: { key: number; document: TraceDocument } | null = null
+const built = new Map<number, Promise<TraceDocument>>()
 
-/** Builds the trace's updates (one per edit transaction) and final state. */
-export const buildTraceDocument = async (traceTxns?: number): Promise<TraceDocument> => {
+/** Builds the trace's updates (one per edit transaction) and final state, once per size. */
+export const buildTraceDocument = (traceTxns?: number): Promise<TraceDocument> => {
   const key = traceTxns ?? -1
-  if (cached?.key === key) return cached.document
+  let document = built.get(key)
+  if (document === undefined) {
+    document = build(traceTxns)
+    built.set(key, document)
+  }
+  return document
+}
+
+const build = async (traceTxns?: number): Promise<TraceDocument> => {
   const trace = (await loadTrace('automerge-paper')) as SequentialTrace
   const plan = precomputeSequentialUpdates(trace, 1, {
     chunkTxns: 1,
@@ -74,13 +82,7 @@ export const buildTraceDocument = async (traceTxns?: number): Promise<TraceDocum
   const updates = plan.steps.map((step) => step.update)
   const doc = new Y.Doc()
   for (const update of updates) Y.applyUpdate(doc, update)
-  const document = {
-    updates,
-    state: Y.encodeStateAsUpdate(doc),
-    text: doc.getText('text').toString(),
-  }
-  cached = { key, document }
-  return document
+  return { updates, state: Y.encodeStateAsUpdate(doc), text: doc.getText('text').toString() }
 }
 
 /** Time from connect to synced for one fresh client; checks its text when asked. */
@@ -219,7 +221,12 @@ export const runDocument = async (
 
   // Compaction: one more update past the threshold triggers a checkpoint.
   await withServer(
-    launch(['--compact-after-updates', '1000', '--log-level', 'debug']),
+    launch([
+      '--compact-after-updates',
+      String(Math.min(1000, trace.updates.length)),
+      '--log-level',
+      'debug',
+    ]),
     async (server) => {
       const doc = new Y.Doc()
       const client = new BenchClient({ adapter: adapterFor(kind), base: server.wsBase, docId, doc })

@@ -36,6 +36,9 @@ export interface MemoryResult {
   readonly quireMetricsRssPerDocumentBytes: number
 }
 
+/** Documents opened and closed before the baseline is read. */
+const WARM_UP_DOCUMENTS = 20
+
 const QUIRE_MEMORY_METRICS = ['nodejs_heap_size_used_bytes', 'process_resident_memory_bytes']
 
 /** Runs the memory load against a fresh `server`. */
@@ -47,20 +50,17 @@ export const runMemory = async (
   const isQuire = server.kind.startsWith('quire')
   const prefix = `mem-${randomBytes(3).toString('hex')}`
   const text = 'abcdefghijklmnopqrstuvwxyz'.repeat(Math.ceil(params.textBytes / 26))
-  const quireBefore = isQuire ? await readQuireMetrics(server, QUIRE_MEMORY_METRICS) : {}
-  const baseline = await server.stats()
   const clients: BenchClient[] = []
-
-  try {
-    await inBatches(
-      Array.from({ length: params.documents }, (_, i) => i),
+  const open = (count: number, name: string): Promise<void> =>
+    inBatches(
+      Array.from({ length: count }, (_, i) => i),
       50,
       async (index) => {
         const doc = new Y.Doc()
         const client = new BenchClient({
           adapter,
           base: server.wsBase,
-          docId: `${prefix}-${index}`,
+          docId: `${prefix}-${name}-${index}`,
           doc,
         })
         clients.push(client)
@@ -73,11 +73,27 @@ export const runMemory = async (
         await client.barrier(30_000)
       },
     )
+  const closeAll = async (): Promise<void> => {
+    await Promise.all(clients.map((client) => client.close()))
+    clients.length = 0
+  }
+
+  // Warm up first (code paths compiled, pools and buffers allocated), so the
+  // baseline is a server that has served documents, not a pristine one.
+  await open(WARM_UP_DOCUMENTS, 'warm')
+  await closeAll()
+  // Past Quire's --room-idle-ms (2 s in the benchmark) the warm-up rooms are gone.
+  await sleep(Math.min(3_000, params.unloadWaitMs))
+  await waitForHeapToSettle(server, params.unloadWaitMs)
+  const quireBefore = isQuire ? await readQuireMetrics(server, QUIRE_MEMORY_METRICS) : {}
+  const baseline = await server.stats()
+
+  try {
+    await open(params.documents, 'doc')
     await sleep(1_000)
     const loaded = await server.stats()
     const quireLoaded = isQuire ? await readQuireMetrics(server, QUIRE_MEMORY_METRICS) : {}
-    await Promise.all(clients.map((client) => client.close()))
-    clients.length = 0
+    await closeAll()
 
     // Wait for the server to unload the documents (Quire: --room-idle-ms).
     const added = loaded.heapUsedBytes - baseline.heapUsedBytes
@@ -115,5 +131,17 @@ export const runMemory = async (
     }
   } finally {
     for (const client of clients) client.terminate()
+  }
+}
+
+/** Waits until two heap readings a second apart differ by under 256 KiB, or `timeoutMs`. */
+const waitForHeapToSettle = async (server: RunningServer, timeoutMs: number): Promise<void> => {
+  const deadline = performance.now() + timeoutMs
+  let previous = (await server.stats()).heapUsedBytes
+  while (performance.now() < deadline) {
+    await sleep(1_000)
+    const current = (await server.stats()).heapUsedBytes
+    if (Math.abs(current - previous) < 256 * 1024) return
+    previous = current
   }
 }
