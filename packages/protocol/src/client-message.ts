@@ -103,12 +103,22 @@ export const readAwarenessUpdate = (payload: Uint8Array): AwarenessEntry[] => {
   for (let i = 0; i < count; i++) {
     const clientId = reader.readVarUint()
     const clock = reader.readVarUint()
+    // Peers add one to a clock when a state leaves or times out; a clock
+    // near 2^53 would make that removal unencodable for everyone.
+    if (clock > MAX_AWARENESS_CLOCK) throw new DecodeError(`awareness clock ${clock} too large`)
     const json = reader.readVarString()
     entries.push({ clientId, clock, state: parseAwarenessState(json) })
   }
   reader.expectEnd('awareness update')
   return entries
 }
+
+/**
+ * Largest awareness clock accepted. A client's clock grows by one per change
+ * of its presence; 2^40 changes is far beyond any session, and leaves the
+ * room that removals (clock + 1) need below 2^53.
+ */
+export const MAX_AWARENESS_CLOCK = 2 ** 40
 
 /** Largest awareness state accepted, in UTF-16 code units of its JSON. */
 export const MAX_AWARENESS_STATE_CHARS = 16 * 1024
