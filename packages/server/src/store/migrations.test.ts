@@ -85,6 +85,7 @@ describe('migrate on PGlite', () => {
       'dead_letters',
       'document_members',
       'documents',
+      'legacy_imports',
       'organisation_members',
       'organisations',
       'retired_refresh_tokens',

@@ -178,6 +178,35 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX retired_refresh_tokens_session_idx ON retired_refresh_tokens (session_id)`,
     ],
   },
+  {
+    version: 4,
+    name: 'history retention mark',
+    statements: [
+      // Retention (store/history-retention.ts) deletes updates at or below
+      // this seq, always a checkpoint it keeps: a state at a seq up to it
+      // can be rebuilt only where a checkpoint sits, and the API answers 410
+      // for the others instead of 404.
+      `ALTER TABLE documents ADD COLUMN history_pruned_seq bigint NOT NULL DEFAULT 0
+        CHECK (history_pruned_seq >= 0)`,
+    ],
+  },
+  {
+    version: 5,
+    name: 'legacy imports',
+    statements: [
+      // What `quire import-legacy` made of each legacy snapshot. The primary
+      // key makes a second import of the same snapshot impossible, and the
+      // row is written in the transaction that creates the document and its
+      // first update, so an interrupted run leaves all three or none.
+      `CREATE TABLE legacy_imports (
+        source_kind text NOT NULL CHECK (source_kind IN ('table', 'dir')),
+        legacy_id text NOT NULL,
+        doc_id text NOT NULL UNIQUE REFERENCES documents (id),
+        imported_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (source_kind, legacy_id)
+      )`,
+    ],
+  },
 ]
 
 /**
