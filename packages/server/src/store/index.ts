@@ -33,5 +33,21 @@ export {
   type VersionEditor,
   type VersionSummary,
 } from './history.js'
+export {
+  DEFAULT_RETENTION_POLICY,
+  type DocumentPruneOutcome,
+  type DocumentPruneResult,
+  pruneDocumentHistory,
+  pruneHistory,
+  type PrunePassSummary,
+  readHistoryPrunedSeq,
+  type RetentionPolicy,
+} from './history-retention.js'
+export {
+  DEFAULT_PRUNE_INTERVAL_MS,
+  type HistoryPruner,
+  type HistoryPrunerOptions,
+  startHistoryPruner,
+} from './history-pruner.js'
 export { migrate, MIGRATIONS, type Migration } from './migrations.js'
 export { isStoreError, StoreError, type StoreErrorCode } from './store-error.js'
