@@ -13,6 +13,7 @@ import {
   listAudit,
   listVersions,
   loadStateAt,
+  readHistoryPrunedSeq,
   saveNamedVersion,
   type SqlClient,
   type VersionEditor,
@@ -30,6 +31,12 @@ export interface DocumentHistory {
   restore(docId: string, seq: number, userId: string): Promise<boolean>
   /** Who changed the document, when, through which connection. */
   audit(docId: string): Promise<AuditEntry[]>
+  /**
+   * The seq at or below which history retention removed the updates: a
+   * state there exists only where a checkpoint was kept (0 when nothing
+   * was removed).
+   */
+  prunedThrough(docId: string): Promise<number>
 }
 
 export const createDocumentHistory = (sql: SqlClient, rooms: RoomManager): DocumentHistory => ({
@@ -37,6 +44,7 @@ export const createDocumentHistory = (sql: SqlClient, rooms: RoomManager): Docum
   stateAt: (docId, seq) => loadStateAt(sql, docId, seq),
   saveVersion: (docId, name, userId) => saveNamedVersion(sql, docId, name, userId),
   audit: (docId) => listAudit(sql, docId),
+  prunedThrough: (docId) => readHistoryPrunedSeq(sql, docId),
   restore: async (docId, seq, userId) => {
     const state = await loadStateAt(sql, docId, seq)
     if (state === null) return false

@@ -6,7 +6,7 @@
  * `Y.Doc` and shows read-only. The audit listing (who changed the document,
  * when, through which connection) is for owners.
  */
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply } from 'fastify'
 import { z } from 'zod'
 import type { DocumentHistory } from '../../history/index.js'
 import type { ApiDependencies } from '../api-dependencies.js'
@@ -15,6 +15,21 @@ import { createDocumentLookup } from './document-routes.js'
 
 const SAVE_BODY = z.object({ name: text().trim().min(1).max(200) })
 const SEQ = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER)
+
+/**
+ * Answers for a version that cannot be rebuilt: 410 when history retention
+ * removed the updates it needs (it existed, and never will again), 404 when
+ * it never existed.
+ */
+const sendMissingVersion = async (
+  reply: FastifyReply,
+  history: DocumentHistory,
+  docId: string,
+  seq: number,
+): Promise<FastifyReply> =>
+  seq <= (await history.prunedThrough(docId))
+    ? sendError(reply, 410, 'version removed by the history retention policy')
+    : sendError(reply, 404, 'no such version')
 
 interface VersionParams {
   readonly id: string
@@ -41,7 +56,7 @@ export const registerHistoryRoutes = async (
     const seq = SEQ.safeParse(request.params.seq)
     if (!seq.success) return sendError(reply, 400, 'malformed version')
     const state = await history.stateAt(found.document.id, seq.data)
-    if (state === null) return sendError(reply, 404, 'no such version')
+    if (state === null) return sendMissingVersion(reply, history, found.document.id, seq.data)
     return reply.type('application/octet-stream').send(Buffer.from(state))
   })
 
@@ -72,7 +87,7 @@ export const registerHistoryRoutes = async (
       const seq = SEQ.safeParse(request.params.seq)
       if (!seq.success) return sendError(reply, 400, 'malformed version')
       if (!(await history.restore(found.document.id, seq.data, userId))) {
-        return sendError(reply, 404, 'no such version')
+        return sendMissingVersion(reply, history, found.document.id, seq.data)
       }
       request.log.info({ docId: found.document.id, userId, seq: seq.data }, 'version restored')
       return reply.code(204).send()
