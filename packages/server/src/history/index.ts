@@ -1,2 +1,15 @@
 /** Document history: versions, states at any update, restores. */
-export { createDocumentHistory, type DocumentHistory } from './document-history.js'
+export {
+  type ChangesResult,
+  createDocumentHistory,
+  type DocumentHistory,
+  MAX_ATTRIBUTION_UPDATES,
+} from './document-history.js'
+export {
+  type ChangeAttrs,
+  type ChangeAuthor,
+  type ChangeKind,
+  type DocumentChanges,
+  describeChanges,
+  type ProseMirrorJson,
+} from './attribution.js'

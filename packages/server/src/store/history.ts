@@ -167,3 +167,96 @@ export const listAudit = (client: SqlClient, docId: string, limit = 200): Promis
       LIMIT $2`,
     [docId, limit],
   )
+
+/** One stored update with what the server recorded about it. */
+export interface LoggedUpdate {
+  readonly seq: number
+  readonly data: Uint8Array
+  /** Null for edits the server made without a person (seeding, migration). */
+  readonly userId: string | null
+  readonly receivedAt: Date
+}
+
+/**
+ * A stretch of a document's history to replay: a base state (a checkpoint,
+ * or nothing for the empty document) and every logged update after it up to
+ * the version asked for, with the names of their authors.
+ */
+export interface HistoryWindow {
+  /** The seq the base state includes; 0 with a null base for the empty document. */
+  readonly baseSeq: number
+  readonly base: Uint8Array | null
+  /** Updates `baseSeq + 1 ..` the version, in order, none missing. */
+  readonly updates: readonly LoggedUpdate[]
+  /** Display names of the authors of `updates` (null when the account is gone). */
+  readonly names: ReadonlyMap<string, string | null>
+}
+
+/** What `loadHistoryWindow` found. */
+export type HistoryWindowResult =
+  | { readonly reason: 'loaded'; readonly window: HistoryWindow }
+  /** The log does not reach `seq`, or no longer holds what the range needs. */
+  | { readonly reason: 'unknown-version' }
+  /** Replaying from the nearest usable checkpoint would read more than `maxUpdates`. */
+  | { readonly reason: 'too-long'; readonly maxUpdates: number }
+
+/**
+ * Loads what replaying `docId` up to `seq` needs, starting no later than
+ * `since` (so both states are in the replay) and, within `maxUpdates` rows,
+ * as early as a checkpoint (or the empty document) allows, so that more of
+ * the text can be attributed. Reads at most `maxUpdates` log rows.
+ */
+export const loadHistoryWindow = async (
+  client: SqlClient,
+  docId: string,
+  range: { readonly seq: number; readonly since: number | null; readonly maxUpdates: number },
+): Promise<HistoryWindowResult> => {
+  const { seq, maxUpdates } = range
+  const latestBase = range.since ?? seq
+  const [head] = await client.query<{ lastSeq: number }>(
+    'SELECT last_seq::float8 AS "lastSeq" FROM documents WHERE id = $1',
+    [docId],
+  )
+  if (head === undefined || seq < 0 || seq > head.lastSeq || latestBase > seq) {
+    return { reason: 'unknown-version' }
+  }
+
+  // Candidate bases, earliest first: the empty document when the whole log
+  // fits, then the checkpoints inside the budget, then the latest one before
+  // `since` even if the range is too long (to say so).
+  const earliest = Math.max(0, seq - maxUpdates)
+  const checkpoints = await client.query<{ seq: number; state: Uint8Array }>(
+    `(SELECT seq::float8 AS seq, state FROM checkpoints
+        WHERE doc_id = $1 AND seq >= $2 AND seq <= $3 ORDER BY seq, id LIMIT 1)
+     UNION ALL
+     (SELECT seq::float8 AS seq, state FROM checkpoints
+        WHERE doc_id = $1 AND seq <= $3 ORDER BY seq DESC, id DESC LIMIT 1)`,
+    [docId, earliest, latestBase],
+  )
+  const bases: { seq: number; state: Uint8Array | null }[] = [
+    ...(earliest === 0 ? [{ seq: 0, state: null }] : []),
+    ...checkpoints,
+  ]
+  for (const base of bases) {
+    if (seq - base.seq > maxUpdates) return { reason: 'too-long', maxUpdates }
+    const updates = await client.query<LoggedUpdate>(
+      `SELECT seq::float8 AS seq, data, user_id AS "userId", received_at AS "receivedAt"
+         FROM updates WHERE doc_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq`,
+      [docId, base.seq, seq],
+    )
+    // Retention may have thinned the log below a checkpoint: try a later base.
+    if (updates.length !== seq - base.seq) continue
+    const userIds = [...new Set(updates.flatMap((u) => (u.userId === null ? [] : [u.userId])))]
+    const users =
+      userIds.length === 0
+        ? []
+        : await client.query<{ id: string; name: string }>(
+            'SELECT id, name FROM users WHERE id = ANY($1::text[])',
+            [userIds],
+          )
+    const names = new Map<string, string | null>(userIds.map((id) => [id, null]))
+    for (const user of users) names.set(user.id, user.name)
+    return { reason: 'loaded', window: { baseSeq: base.seq, base: base.state, updates, names } }
+  }
+  return { reason: 'unknown-version' }
+}

@@ -26,7 +26,11 @@ export { openPgliteClient, type PgliteClientOptions } from './pglite-client.js'
 export { admitSchemaVersion } from './schema-versions.js'
 export {
   type AuditEntry,
+  type HistoryWindow,
+  type HistoryWindowResult,
   listAudit,
+  loadHistoryWindow,
+  type LoggedUpdate,
   listVersions,
   loadStateAt,
   saveNamedVersion,

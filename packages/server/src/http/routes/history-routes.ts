@@ -3,7 +3,9 @@
  * the document may list its versions and read any of them; saving a named
  * version and restoring one need owner or editor. A version is read as one
  * Yjs update (application/octet-stream) that a client applies to an empty
- * `Y.Doc` and shows read-only. The audit listing (who changed the document,
+ * `Y.Doc` and shows read-only; its changes (who wrote each run of text,
+ * and what was added and deleted since an earlier version) as ProseMirror
+ * JSON with a `change` mark on every text node. The audit listing (who changed the document,
  * when, through which connection) is for owners.
  */
 import type { FastifyInstance, FastifyReply } from 'fastify'
@@ -59,6 +61,30 @@ export const registerHistoryRoutes = async (
     if (state === null) return sendMissingVersion(reply, history, found.document.id, seq.data)
     return reply.type('application/octet-stream').send(Buffer.from(state))
   })
+
+  app.get<{ Params: VersionParams; Querystring: { since?: string } }>(
+    '/api/documents/:id/versions/:seq/changes',
+    async (request, reply) => {
+      const found = await lookUp(request.params.id, callerOf(request).userId, 'see')
+      if (!found.ok) return sendError(reply, found.status, found.error)
+      const seq = SEQ.safeParse(request.params.seq)
+      const since = SEQ.optional().safeParse(request.query.since)
+      if (!seq.success || !since.success) return sendError(reply, 400, 'malformed version')
+      if (since.data !== undefined && since.data >= seq.data) {
+        return sendError(reply, 400, 'since must be an earlier version')
+      }
+      const result = await history.changes(found.document.id, seq.data, since.data ?? null)
+      if (result.reason === 'unknown-version') return sendError(reply, 404, 'no such version')
+      if (result.reason === 'too-long') {
+        return sendError(
+          reply,
+          422,
+          `too many updates to compare at once (at most ${result.maxUpdates})`,
+        )
+      }
+      return result.changes
+    },
+  )
 
   app.get<{ Params: { id: string } }>('/api/documents/:id/audit', async (request, reply) => {
     const found = await lookUp(request.params.id, callerOf(request).userId, 'own')

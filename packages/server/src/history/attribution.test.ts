@@ -1,0 +1,126 @@
+import { describe, expect, it } from 'vitest'
+import * as Y from 'yjs'
+import type { HistoryWindow, LoggedUpdate } from '../store/index.js'
+import { type ChangeAttrs, describeChanges, type ProseMirrorJson } from './attribution.js'
+
+/** Records each local update of `doc` as a log row by `userId`. */
+const recordInto = (log: LoggedUpdate[], doc: Y.Doc, userId: string | null): void => {
+  doc.on('update', (data: Uint8Array, origin: unknown) => {
+    if (origin === 'remote') return
+    log.push({
+      seq: log.length + 1,
+      data,
+      userId,
+      receivedAt: new Date(1_700_000_000_000 + log.length * 1000),
+    })
+  })
+}
+
+const paragraphText = (doc: Y.Doc, index: number): Y.XmlText =>
+  (doc.getXmlFragment('default').get(index) as Y.XmlElement).get(0) as Y.XmlText
+
+/** The text runs of a described doc as [text, kind, author, deletedBy]. */
+const runsOf = (node: ProseMirrorJson): [string, string, string | null, string | null][] =>
+  node.type === 'text'
+    ? [
+        ((attrs: ChangeAttrs) => [node.text ?? '', attrs.kind, attrs.author, attrs.deletedBy])(
+          node.marks?.find((mark) => mark.type === 'change')?.attrs as ChangeAttrs,
+        ) as [string, string, string | null, string | null],
+      ]
+    : (node.content ?? []).flatMap(runsOf)
+
+const windowOf = (log: LoggedUpdate[], upTo: number): HistoryWindow => ({
+  baseSeq: 0,
+  base: null,
+  updates: log.slice(0, upTo),
+  names: new Map([
+    ['ada', 'Ada'],
+    ['bob', 'Bob'],
+  ]),
+})
+
+describe('describeChanges', () => {
+  it('attributes each run to the person whose update inserted it, and marks what changed', () => {
+    const log: LoggedUpdate[] = []
+    const ada = new Y.Doc()
+    const bob = new Y.Doc()
+    recordInto(log, ada, 'ada')
+    ada.on('update', (update: Uint8Array) => Y.applyUpdate(bob, update, 'remote'))
+    const paragraph = new Y.XmlElement('paragraph')
+    paragraph.insert(0, [new Y.XmlText('Hello world')])
+    ada.getXmlFragment('default').insert(0, [paragraph])
+    const versionOne = log.length
+
+    const bobLog: LoggedUpdate[] = []
+    recordInto(bobLog, bob, 'bob')
+    bob.on('update', (update: Uint8Array, origin: unknown) => {
+      if (origin !== 'remote') Y.applyUpdate(ada, update, 'remote')
+    })
+    paragraphText(bob, 0).insert(5, ', dear')
+    paragraphText(bob, 0).format(0, 5, { bold: {} })
+    paragraphText(bob, 0).delete(11, 6) // ' world'
+    for (const row of bobLog) log.push({ ...row, seq: log.length + 1 })
+
+    const attributed = describeChanges(windowOf(log, log.length), log.length, null)
+    expect(runsOf(attributed.doc)).toEqual([
+      ['Hello', 'kept', 'ada', null],
+      [', dear', 'kept', 'bob', null],
+    ])
+    expect(attributed.doc.content?.[0]?.content?.[0]?.marks?.[0]).toEqual({ type: 'bold' })
+    expect(attributed.authors).toEqual([
+      { id: 'ada', name: 'Ada' },
+      { id: 'bob', name: 'Bob' },
+    ])
+
+    const diff = describeChanges(windowOf(log, log.length), log.length, versionOne)
+    expect(runsOf(diff.doc)).toEqual([
+      ['Hello', 'kept', 'ada', null],
+      [', dear', 'added', 'bob', null],
+      [' world', 'deleted', 'ada', 'bob'],
+    ])
+    expect([diff.addedChars, diff.deletedChars]).toEqual([6, 6])
+
+    // The earlier version itself: nothing of Bob's yet.
+    expect(runsOf(describeChanges(windowOf(log, versionOne), versionOne, null).doc)).toEqual([
+      ['Hello world', 'kept', 'ada', null],
+    ])
+  })
+
+  it('leaves text from the base state unattributed, and splits runs typed one update each', () => {
+    const log: LoggedUpdate[] = []
+    const doc = new Y.Doc()
+    const paragraph = new Y.XmlElement('paragraph')
+    paragraph.insert(0, [new Y.XmlText('old ')])
+    doc.getXmlFragment('default').insert(0, [paragraph])
+    const base = Y.encodeStateAsUpdate(doc)
+    recordInto(log, doc, 'ada')
+    for (const [i, char] of [...'abc'].entries()) paragraphText(doc, 0).insert(4 + i, char)
+    recordInto([], doc, null)
+    const other = new Y.Doc()
+    Y.applyUpdate(other, Y.encodeStateAsUpdate(doc))
+    const bobLog: LoggedUpdate[] = []
+    recordInto(bobLog, other, 'bob')
+    paragraphText(other, 0).insert(7, 'd')
+    for (const row of bobLog) log.push({ ...row, seq: log.length + 1 + 10 })
+    const changes = describeChanges(
+      {
+        baseSeq: 10,
+        base,
+        updates: log.map((row, i) => ({ ...row, seq: 11 + i })),
+        names: new Map(),
+      },
+      14,
+      null,
+    )
+    expect(runsOf(changes.doc)).toEqual([
+      ['old ', 'kept', null, null],
+      ['abc', 'kept', 'ada', null],
+      ['d', 'kept', 'bob', null],
+    ])
+    expect(changes.attributedFrom).toBe(10)
+    expect(changes.authors).toEqual([
+      { id: 'ada', name: null },
+      { id: 'bob', name: null },
+    ])
+  })
+})
