@@ -6,6 +6,8 @@ const fromRoot = (path: string): string => fileURLToPath(new URL(path, import.me
 export default defineConfig({
   resolve: {
     alias: {
+      // Before '@quire/schema', which would otherwise claim the subpath.
+      '@quire/schema/editor': fromRoot('./packages/schema/src/editor.ts'),
       '@quire/schema': fromRoot('./packages/schema/src/index.ts'),
       '@quire/protocol': fromRoot('./packages/protocol/src/index.ts'),
       '@quire/server': fromRoot('./packages/server/src/index.ts'),

@@ -1,4 +1,21 @@
 export * from './config/index.js'
+export {
+  ContentError,
+  type ContentErrorCode,
+  docToHtml,
+  docToJson,
+  docToMarkdown,
+  docToText,
+  firstHeadingText,
+  htmlToNode,
+  htmlToUpdate,
+  type ImportOptions,
+  isContentError,
+  MAX_IMPORT_BYTES,
+  markdownToNode,
+  markdownToUpdate,
+  nodeToUpdate,
+} from './content/index.js'
 export { createLogger, type Logger } from './log/index.js'
 export { startQuireServer, type QuireServer, type StartOptions } from './main.js'
 export {

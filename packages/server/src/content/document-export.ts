@@ -1,0 +1,86 @@
+/**
+ * A document's rich text in the formats people take elsewhere: the editor's
+ * ProseMirror JSON, HTML, Markdown and plain text. Each reads the
+ * `RICH_TEXT_FRAGMENT` of a `Y.Doc` and never changes the document (the
+ * Yjs→ProseMirror conversion of y-tiptap deletes what the schema cannot
+ * hold; here that content is only left out of the result).
+ */
+import { getText, getTextSerializersFromSchema, type JSONContent } from '@tiptap/core'
+import { MarkdownManager } from '@tiptap/markdown'
+import { DOMSerializer, type Node as ProseMirrorNode } from '@tiptap/pm/model'
+import { yXmlFragmentToProsemirrorJSON } from '@tiptap/y-tiptap'
+import type * as Y from 'yjs'
+import { RICH_TEXT_FRAGMENT } from '@quire/schema'
+import { documentSchema, schemaExtensions } from './content-schema.js'
+import { withDomDocument } from './dom-window.js'
+import { toDocumentNode } from './document-node.js'
+
+/**
+ * The document's rich text as a schema-valid ProseMirror node. Content the
+ * schema cannot hold (written by a hostile or newer client) is left out.
+ */
+export const docToNode = (doc: Y.Doc): ProseMirrorNode =>
+  toDocumentNode(
+    documentSchema(),
+    yXmlFragmentToProsemirrorJSON(doc.getXmlFragment(RICH_TEXT_FRAGMENT)),
+  )
+
+/** The document's rich text as the editor's ProseMirror JSON (`{type: 'doc', content}`). */
+export const docToJson = (doc: Y.Doc): JSONContent => docToNode(doc).toJSON() as JSONContent
+
+/** Renders a document node as an HTML fragment (the body's content, no page around it). */
+export const nodeToHtml = (node: ProseMirrorNode): string =>
+  withDomDocument((document) => {
+    const wrap = document.createElement('div')
+    // happy-dom's document stands in for the browser's; ProseMirror uses
+    // only createElement, createTextNode and appendChild of it.
+    DOMSerializer.fromSchema(node.type.schema).serializeFragment(
+      node.content,
+      { document: document as unknown as never },
+      wrap as unknown as never,
+    )
+    return wrap.innerHTML
+  })
+
+/**
+ * The document's rich text as an HTML fragment, the elements the editor
+ * itself renders (for a standalone page, see `toHtmlPage`).
+ */
+export const docToHtml = (doc: Y.Doc): string => nodeToHtml(docToNode(doc))
+
+let markdownManager: MarkdownManager | null = null
+
+/** TipTap's Markdown manager over the document schema, created on first use. */
+export const documentMarkdown = (): MarkdownManager => {
+  markdownManager ??= new MarkdownManager({ extensions: schemaExtensions() })
+  return markdownManager
+}
+
+/**
+ * The document's rich text as Markdown (CommonMark plus GitHub's task
+ * lists and strikethrough), written by TipTap's Markdown serialiser.
+ */
+export const docToMarkdown = (doc: Y.Doc): string =>
+  documentMarkdown().serialize(docToNode(doc).toJSON() as JSONContent)
+
+/**
+ * The document's text: blocks separated by a blank line, hard breaks as
+ * line breaks, no markup.
+ */
+export const docToText = (doc: Y.Doc): string => {
+  const node = docToNode(doc)
+  return getText(node, {
+    blockSeparator: '\n\n',
+    textSerializers: getTextSerializersFromSchema(node.type.schema),
+  })
+}
+
+const escapeHtml = (text: string): string =>
+  text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
+
+/**
+ * A standalone HTML page around an HTML fragment, with `title` (escaped) in
+ * its head: what an exported `.html` file holds.
+ */
+export const toHtmlPage = (title: string, bodyHtml: string): string =>
+  `<!DOCTYPE html>\n<html>\n<head>\n<meta charset="utf-8">\n<title>${escapeHtml(title)}</title>\n</head>\n<body>\n${bodyHtml}\n</body>\n</html>\n`
