@@ -72,7 +72,10 @@ interface OpenDoc {
 
 interface PendingAppend {
   readonly record: UpdateRecord
+  /** Position of its entry in the document's stream; null until appended (or again after a disconnect). */
   streamId: string | null
+  /** Whether a `publish` loop for it is running. */
+  isPublishing: boolean
   readonly durable: Deferred<unknown>
 }
 
@@ -118,9 +121,16 @@ class RedisDocumentLog implements RedisLog {
     this.reader.on('ready', () => {
       void this.reader.client('ID').then((id) => (this.readerClientId = Number(id)))
     })
-    this.command.on('close', () => (this.disconnectedAtMs ??= Date.now()))
+    this.command.on('close', () => {
+      this.disconnectedAtMs ??= Date.now()
+      this.forgetStreamPositions()
+    })
+    this.subscriber.on('close', () => this.forgetStreamPositions())
     this.command.on('ready', () => void this.handleReconnect())
-    this.subscriber.on('ready', () => void this.refreshPersisted([...this.pending.keys()]))
+    this.subscriber.on('ready', () => {
+      this.republishUnplaced()
+      void this.refreshPersisted([...this.pending.keys()])
+    })
     this.subscriber.on('messageBuffer', (channel: Buffer, message: Buffer) =>
       this.handleMessage(channel.toString('utf8'), message),
     )
@@ -158,7 +168,12 @@ class RedisDocumentLog implements RedisLog {
 
   append(record: UpdateRecord): Promise<unknown> {
     if (this.isClosed) return Promise.reject(new Error('redis log closed'))
-    const entry: PendingAppend = { record, streamId: null, durable: createDeferred() }
+    const entry: PendingAppend = {
+      record,
+      streamId: null,
+      isPublishing: false,
+      durable: createDeferred(),
+    }
     const list = this.pending.get(record.docId) ?? []
     list.push(entry)
     this.pendingTotal++
@@ -206,6 +221,15 @@ class RedisDocumentLog implements RedisLog {
 
   /** XADDs an entry (again, after a data loss) and records its stream id. */
   private async publish(entry: PendingAppend): Promise<void> {
+    entry.isPublishing = true
+    try {
+      await this.publishUntilAppended(entry)
+    } finally {
+      entry.isPublishing = false
+    }
+  }
+
+  private async publishUntilAppended(entry: PendingAppend): Promise<void> {
     const { record } = entry
     for (let attempt = 0; !this.isClosed; attempt++) {
       try {
@@ -395,25 +419,47 @@ class RedisDocumentLog implements RedisLog {
   }
 
   /**
-   * After a reconnect: if Redis lost its data or this node was away too
-   * long, catch every open document up from the database and publish every
-   * unpersisted append again.
+   * When a connection to Redis drops, the stream positions of unpersisted
+   * appends and the persisted positions known here can no longer be
+   * compared: if Redis restarted empty, an append's entry may be gone while
+   * a persister, once back, announces positions past it for entries written
+   * after the restart, which would settle the lost append as durable. So
+   * every unpersisted append forgets its position (it settles only after it
+   * is appended again, on reconnect) and the persisted positions are read
+   * afresh.
+   */
+  private forgetStreamPositions(): void {
+    for (const list of this.pending.values()) {
+      for (const entry of list) entry.streamId = null
+    }
+    this.persisted.clear()
+  }
+
+  /** Appends again every unpersisted append whose stream position was forgotten. */
+  private republishUnplaced(): void {
+    for (const list of this.pending.values()) {
+      for (const entry of list) {
+        if (entry.streamId === null && !entry.isPublishing) void this.publish(entry)
+      }
+    }
+  }
+
+  /**
+   * After a reconnect: publishes every unpersisted append again (its entry
+   * may be lost; a second copy is a no-op in the update log) and, if Redis
+   * lost its data or this node was away too long, catches every open
+   * document up from the database.
    */
   private async handleReconnect(): Promise<void> {
     const awayMs = this.disconnectedAtMs === null ? 0 : Date.now() - this.disconnectedAtMs
     this.disconnectedAtMs = null
     if (this.isClosed || this.epoch === null) return
+    this.republishUnplaced()
     const epoch = await this.readEpoch()
     const isDataLost = epoch !== this.epoch
     this.epoch = epoch
     if (!isDataLost && awayMs < this.options.streamGraceMs / 2) return
     this.logger.warn({ isDataLost, awayMs, documents: this.docs.size }, 'resynchronising documents')
-    for (const list of this.pending.values()) {
-      for (const entry of list) {
-        entry.streamId = null
-        void this.publish(entry)
-      }
-    }
     for (const [docId, doc] of this.docs) {
       try {
         const stored = await this.options.store.loadDocument(docId)
