@@ -5,6 +5,7 @@
  */
 import { runCluster } from './cluster-command.js'
 import { runDeadLetters } from './dead-letters-command.js'
+import { runHistory } from './history-command.js'
 import { runServe } from './serve-command.js'
 import { runReplayCommand } from '@quire/tools'
 
@@ -15,6 +16,7 @@ Commands:
   replay    replay an editing trace through running nodes (quire replay --help)
   cluster   run 3 nodes behind nginx on this machine (quire cluster --help)
   dead-letters  list or retry updates the database refused (quire dead-letters --help)
+  history   prune old history now, as the retention policy says (quire history --help)
 `
 
 const main = async (argv: readonly string[]): Promise<number> => {
@@ -28,6 +30,8 @@ const main = async (argv: readonly string[]): Promise<number> => {
       return runCluster(rest)
     case 'dead-letters':
       return runDeadLetters(rest)
+    case 'history':
+      return runHistory(rest)
     case undefined:
     case 'help':
     case '--help':

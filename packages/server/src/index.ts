@@ -22,6 +22,9 @@ export {
   type DeadLetterSummary,
   listDeadLetters,
   openStoreForMaintenance,
+  pruneHistory,
+  type PrunePassSummary,
   retryDeadLetters,
+  type RetentionPolicy,
   type RetryOutcome,
 } from './maintenance.js'

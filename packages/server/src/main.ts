@@ -24,9 +24,11 @@ import { createDocumentHistory } from './history/index.js'
 import { closeReasonLabel, NodeMetrics } from './metrics/index.js'
 import {
   admitSchemaVersion,
+  type HistoryPruner,
   openEmbeddedStore,
   openPostgresStore,
   type SqlDocumentStore,
+  startHistoryPruner,
 } from './store/index.js'
 import { attachSyncEndpoint, type SyncEndpoint } from './transport/index.js'
 
@@ -174,6 +176,8 @@ export const startQuireServer = async (
     ...(redisLog === null ? {} : { streamBacklog: () => (redisLog as RedisLog).persistBacklog() }),
   })
 
+  const pruner = startRetention(config, store, logger, metrics)
+
   if (config.auth === 'none') {
     logger.warn('--auth none: anyone who reaches this port can open and edit any document')
   }
@@ -197,6 +201,7 @@ export const startQuireServer = async (
     await redisLog?.close()
     await persister?.close()
     await accounts?.close()
+    await pruner?.close()
     await store.close()
     await app.close()
     logger.info('stopped')
@@ -210,6 +215,33 @@ export const startQuireServer = async (
     close: () => (closing ??= close()),
   }
 }
+
+/**
+ * Starts history retention on every node (the job's advisory lock lets one
+ * prune a database at a time); none when retention keeps everything. One
+ * database today: each shard would be one more entry of `databases`.
+ */
+const startRetention = (
+  config: ServeConfig,
+  store: SqlDocumentStore,
+  logger: Logger,
+  metrics: NodeMetrics,
+): HistoryPruner | null =>
+  config.historyRetentionDays === 0
+    ? null
+    : startHistoryPruner({
+        databases: [store.sql],
+        policy: {
+          retentionDays: config.historyRetentionDays,
+          checkpointSpacingHours: config.historyCheckpointSpacingHours,
+        },
+        intervalMs: config.historyPruneIntervalMs,
+        logger,
+        onPruned: (result) => {
+          metrics.historyPruned.inc({ kind: 'updates' }, result.deletedUpdates)
+          metrics.historyPruned.inc({ kind: 'checkpoints' }, result.deletedCheckpoints)
+        },
+      })
 
 const openStore = (
   config: ServeConfig,

@@ -1,6 +1,6 @@
 /**
  * Operations an operator runs against the database of a deployment, outside
- * any node: listing and retrying dead letters.
+ * any node: listing and retrying dead letters, pruning history.
  */
 import { createLogger } from './log/index.js'
 import { openEmbeddedStore, openPostgresStore, type SqlDocumentStore } from './store/index.js'
@@ -11,6 +11,12 @@ export {
   retryDeadLetters,
   type RetryOutcome,
 } from './store/dead-letters.js'
+export {
+  DEFAULT_RETENTION_POLICY,
+  pruneHistory,
+  type PrunePassSummary,
+  type RetentionPolicy,
+} from './store/index.js'
 
 /**
  * Opens (and migrates) the store a node would use: PostgreSQL at

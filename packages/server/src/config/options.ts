@@ -226,6 +226,24 @@ export const SERVE_OPTIONS = {
     kind: 'integer',
     help: 'age of the last checkpoint after which any new update triggers one (default 300000)',
   },
+  historyRetentionDays: {
+    flag: 'history-retention-days',
+    env: 'QUIRE_HISTORY_RETENTION_DAYS',
+    kind: 'integer',
+    help: 'days every stored update is kept; older history is thinned to checkpoints, never past the latest one; 0 = keep everything (default 30)',
+  },
+  historyCheckpointSpacingHours: {
+    flag: 'history-checkpoint-spacing-hours',
+    env: 'QUIRE_HISTORY_CHECKPOINT_SPACING_HOURS',
+    kind: 'integer',
+    help: 'beyond the retention window, one automatic checkpoint is kept per this many hours; named versions are always kept (default 24)',
+  },
+  historyPruneIntervalMs: {
+    flag: 'history-prune-interval-ms',
+    env: 'QUIRE_HISTORY_PRUNE_INTERVAL_MS',
+    kind: 'integer',
+    help: 'mean time between retention passes (jittered; one node prunes a database at a time) (default 3600000)',
+  },
   shutdownTimeoutMs: {
     flag: 'shutdown-timeout-ms',
     env: 'QUIRE_SHUTDOWN_TIMEOUT_MS',
@@ -309,6 +327,9 @@ const serveConfigSchema = z.object({
   batchMaxUpdates: integer(1, 5000).default(512),
   compactAfterUpdates: integer(1, 10_000_000).default(1000),
   compactIntervalMs: integer(1000, 86_400_000).default(300_000),
+  historyRetentionDays: integer(0, 36_500).default(30),
+  historyCheckpointSpacingHours: integer(1, 8_760).default(24),
+  historyPruneIntervalMs: integer(1_000, 7 * 86_400_000).default(3_600_000),
   shutdownTimeoutMs: integer(100, 600_000).default(10_000),
 })
 

@@ -38,6 +38,8 @@ export class NodeMetrics {
   readonly rateLimited: Counter<'limit'>
   /** Updates moved to the dead-letter table after failing to persist. */
   readonly deadLetters: Counter
+  /** Rows history retention deleted, by kind (`updates`, `checkpoints`). */
+  readonly historyPruned: Counter<'kind'>
   private sources: MetricSources = {}
 
   constructor(options: { readonly defaultMetrics?: boolean } = {}) {
@@ -133,6 +135,14 @@ export class NodeMetrics {
       help: 'Updates moved to the dead-letter table after failing to persist.',
       registers,
     })
+    this.historyPruned = new Counter({
+      name: 'quire_history_pruned_total',
+      help: 'Rows history retention deleted: old updates below a kept checkpoint, and thinned checkpoints.',
+      labelNames: ['kind'],
+      registers,
+    })
+    // Both series exist from the start, so a rate() over them is 0, not absent.
+    for (const kind of ['updates', 'checkpoints']) this.historyPruned.inc({ kind }, 0)
   }
 
   /** Sets where scrape-time readings come from; later calls add to earlier ones. */
