@@ -78,6 +78,24 @@ export const apiRequest = async <T>(
   return toResult<T>(response)
 }
 
+/**
+ * Calls the API for a body that is not JSON (a Yjs update, an export):
+ * the same refresh and retry as `apiRequest`, but the response is handed
+ * over unread when it succeeded; failures are read as `apiRequest` reads them.
+ */
+export const apiFetch = async (method: Method, path: string): Promise<ApiResult<Response>> => {
+  let response = await send(method, path, undefined)
+  if (response !== null && response.status === 401) {
+    if ((await refreshSession()) === 'refreshed') response = await send(method, path, undefined)
+    if (response !== null && response.status === 401) onSessionLost()
+  }
+  if (response === null) {
+    return { ok: false, status: 0, error: 'You appear to be offline.', retryAfterS: null }
+  }
+  if (response.ok) return { ok: true, status: response.status, data: response }
+  return toResult<Response>(response)
+}
+
 const send = async (method: Method, path: string, body: unknown): Promise<Response | null> => {
   try {
     return await fetch(path, {

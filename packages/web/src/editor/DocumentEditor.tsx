@@ -1,6 +1,6 @@
 /** The editing view of one open document. */
 import { EditorContent, useEditor } from '@tiptap/react'
-import { type ReactElement, useEffect, useMemo, useState } from 'react'
+import { type ReactElement, useEffect, useId, useMemo, useState } from 'react'
 import { renameDocument } from '../api/endpoints.js'
 import { canEdit, type DocumentInfo, MAX_TITLE_LENGTH, type Me } from '../api/types.js'
 import { AppHeader } from '../components/AppHeader.js'
@@ -11,7 +11,11 @@ import type { DocumentSync, SyncProblem } from '../sync/document-sync.js'
 import { cachedDocumentKey, deleteDocumentCache, storeCachedJson } from '../sync/offline-cache.js'
 import { useSyncSnapshot } from '../sync/use-document-sync.js'
 import { colorForUser } from '../sync/user-color.js'
+import { HistoryPanel, type ViewedVersion } from '../history/HistoryPanel.js'
+import { VersionBar } from '../history/VersionBar.js'
+import { type VersionMode, VersionView } from '../history/VersionView.js'
 import { createEditorExtensions } from './editor-extensions.js'
+import { ExportMenu } from './ExportMenu.js'
 import { LinkDialog } from './LinkDialog.js'
 import { Toolbar } from './Toolbar.js'
 
@@ -32,6 +36,11 @@ export const DocumentEditor = ({
   const [isLinkDialogOpen, setIsLinkDialogOpen] = useState(false)
   const [isShareOpen, setIsShareOpen] = useState(false)
   const [hasContentError, setHasContentError] = useState(false)
+  const [isHistoryOpen, setIsHistoryOpen] = useState(false)
+  const [viewed, setViewed] = useState<ViewedVersion | null>(null)
+  const [versionMode, setVersionMode] = useState<VersionMode>('plain')
+  const [historyNotice, setHistoryNotice] = useState<string | null>(null)
+  const historyPanelId = useId()
   const { problem } = snapshot
   const isReadOnly =
     !canEdit(info.role) ||
@@ -87,6 +96,19 @@ export const DocumentEditor = ({
         <div className="header-spacer" />
         <Avatars awareness={sync.provider.awareness} self={me.user} />
         <SyncStatus snapshot={snapshot} />
+        <ExportMenu docId={info.id} title={info.title} />
+        <button
+          type="button"
+          className="button"
+          aria-expanded={isHistoryOpen}
+          aria-controls={historyPanelId}
+          onClick={() => {
+            setIsHistoryOpen((open) => !open)
+            setViewed(null)
+          }}
+        >
+          History
+        </button>
         {info.role === 'owner' && (
           <button
             type="button"
@@ -104,16 +126,68 @@ export const DocumentEditor = ({
           edit it.
         </p>
       )}
-      <div className="toolbar-wrap">
-        <Toolbar
-          editor={editor}
-          isDisabled={isReadOnly}
-          onOpenLinkDialog={() => setIsLinkDialogOpen(true)}
-        />
+      {historyNotice !== null && (
+        <p className="notice" role="status">
+          {historyNotice}
+        </p>
+      )}
+      <div className="editor-layout">
+        <div className="editor-column">
+          {viewed !== null && (
+            <>
+              <VersionBar
+                docId={info.id}
+                version={viewed}
+                mode={versionMode}
+                canRestore={canEdit(info.role) && !isReadOnly}
+                onMode={setVersionMode}
+                onBack={() => setViewed(null)}
+                onRestored={() => {
+                  setHistoryNotice(`Restored ${viewed.label}. Everyone sees it now.`)
+                  setViewed(null)
+                }}
+              />
+              <main className="editor-main">
+                <VersionView
+                  docId={info.id}
+                  seq={viewed.seq}
+                  since={viewed.since}
+                  mode={versionMode}
+                />
+              </main>
+            </>
+          )}
+          {/* The live editor stays mounted while a version is shown: it keeps syncing. */}
+          <div hidden={viewed !== null}>
+            <div className="toolbar-wrap">
+              <Toolbar
+                editor={editor}
+                isDisabled={isReadOnly}
+                onOpenLinkDialog={() => setIsLinkDialogOpen(true)}
+              />
+            </div>
+            <main className="editor-main">
+              <EditorContent editor={editor} className="editor-content" />
+            </main>
+          </div>
+        </div>
+        {isHistoryOpen && (
+          <HistoryPanel
+            id={historyPanelId}
+            docId={info.id}
+            canSave={canEdit(info.role) && !isReadOnly}
+            viewed={viewed}
+            onView={(version) => {
+              setHistoryNotice(null)
+              setViewed(version)
+            }}
+            onClose={() => {
+              setIsHistoryOpen(false)
+              setViewed(null)
+            }}
+          />
+        )}
       </div>
-      <main className="editor-main">
-        <EditorContent editor={editor} className="editor-content" />
-      </main>
       {isLinkDialogOpen && (
         <LinkDialog editor={editor} onClose={() => setIsLinkDialogOpen(false)} />
       )}

@@ -1,8 +1,16 @@
 /** The documents of the person's organisations: search, create, rename, delete; and sign-out. */
-import { type FormEvent, type ReactElement, useCallback, useEffect, useState } from 'react'
+import {
+  type ChangeEvent,
+  type FormEvent,
+  type ReactElement,
+  useCallback,
+  useEffect,
+  useState,
+} from 'react'
 import {
   createDocument,
   deleteDocument,
+  importDocument,
   listDocuments,
   renameDocument,
   signOut,
@@ -14,6 +22,9 @@ import { Link } from '../components/Link.js'
 import { navigate } from '../router.js'
 import { meOf, useSession } from '../session.js'
 import { clearOfflineData } from '../sync/offline-cache.js'
+
+/** Largest file offered to the import, bytes; the server has its own bound. */
+const MAX_IMPORT_BYTES = 5 * 1024 * 1024
 
 /** Wait after the last keystroke before searching, in ms. */
 const SEARCH_DEBOUNCE_MS = 200
@@ -59,6 +70,35 @@ export const DocumentsPage = (): ReactElement => {
     else setNotice(`Could not create a document: ${result.error}`)
   }
 
+  const handleImport = async (event: ChangeEvent<HTMLInputElement>): Promise<void> => {
+    const input = event.currentTarget
+    const file = input.files?.[0]
+    input.value = ''
+    if (file === undefined || activeOrgId === null) return
+    const format = /\.(md|markdown)$/i.test(file.name) ? 'markdown' : 'html'
+    if (!/\.(md|markdown|html?)$/i.test(file.name)) {
+      setNotice('Import takes HTML (.html) or Markdown (.md) files.')
+      return
+    }
+    if (file.size > MAX_IMPORT_BYTES) {
+      setNotice(`“${file.name}” is too large to import (at most 5 MB).`)
+      return
+    }
+    const title =
+      file.name
+        .replace(/\.[^.]+$/, '')
+        .trim()
+        .slice(0, MAX_TITLE_LENGTH) || 'Imported'
+    const result = await importDocument({
+      orgId: activeOrgId,
+      title,
+      format,
+      content: await file.text(),
+    })
+    if (result.ok) navigate(`/d/${result.data.id}`)
+    else setNotice(`Could not import “${file.name}”: ${result.error}`)
+  }
+
   const handleDelete = async (document: DocumentInfo): Promise<void> => {
     setDeleting(null)
     const result = await deleteDocument(document.id)
@@ -85,14 +125,28 @@ export const DocumentsPage = (): ReactElement => {
       <main className="documents-page">
         <div className="documents-head">
           <h1>Documents</h1>
-          <button
-            type="button"
-            className="button button-primary"
-            onClick={() => void handleCreate()}
-            disabled={activeOrgId === null}
-          >
-            New document
-          </button>
+          <div className="documents-actions">
+            <label className="button file-button">
+              Import…
+              <input
+                type="file"
+                className="visually-hidden"
+                accept=".html,.htm,.md,.markdown,text/html,text/markdown"
+                aria-label="Import an HTML or Markdown file as a new document"
+                data-testid="import-file"
+                disabled={activeOrgId === null}
+                onChange={(event) => void handleImport(event)}
+              />
+            </label>
+            <button
+              type="button"
+              className="button button-primary"
+              onClick={() => void handleCreate()}
+              disabled={activeOrgId === null}
+            >
+              New document
+            </button>
+          </div>
         </div>
         <div className="documents-tools">
           {organisations.length > 1 && (

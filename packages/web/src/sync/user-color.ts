@@ -17,12 +17,27 @@ const PALETTE = [
   '#9f1239',
 ] as const
 
-/** The colour for a user id (a stable string hash into the palette). */
-export const colorForUser = (userId: string): string => {
+/**
+ * The palette index for a user id (a stable string hash), for places that
+ * colour by class (`.author-<index>` in styles.css) because the CSP
+ * refuses style attributes in rendered HTML.
+ */
+export const colorIndexForUser = (userId: string): number => {
   let hash = 0
   for (let i = 0; i < userId.length; i++) hash = (hash * 31 + userId.charCodeAt(i)) | 0
-  return PALETTE[Math.abs(hash) % PALETTE.length] ?? PALETTE[0]
+  return Math.abs(hash) % PALETTE.length
 }
+
+/** How many distinct colours the palette has. */
+export const PALETTE_SIZE = PALETTE.length
+
+/** The palette's colour at `index` (wrapping around). */
+export const paletteColor = (index: number): string =>
+  PALETTE[Math.abs(index) % PALETTE.length] ?? PALETTE[0]
+
+/** The colour for a user id (a stable string hash into the palette). */
+export const colorForUser = (userId: string): string =>
+  PALETTE[colorIndexForUser(userId)] ?? PALETTE[0]
 
 /** Up to two initials of a display name, for avatars. */
 export const initialsOf = (name: string): string => {
