@@ -74,7 +74,10 @@ export const registerHistoryRoutes = async (
         return sendError(reply, 400, 'since must be an earlier version')
       }
       const result = await history.changes(found.document.id, seq.data, since.data ?? null)
-      if (result.reason === 'unknown-version') return sendError(reply, 404, 'no such version')
+      if (result.reason === 'unknown-version') {
+        // The replay needs the log from the earlier version on.
+        return sendMissingVersion(reply, history, found.document.id, since.data ?? seq.data)
+      }
       if (result.reason === 'too-long') {
         return sendError(
           reply,
