@@ -6,6 +6,7 @@
 import { runCluster } from './cluster-command.js'
 import { runDeadLetters } from './dead-letters-command.js'
 import { runHistory } from './history-command.js'
+import { runImportLegacy } from './import-legacy-command.js'
 import { runServe } from './serve-command.js'
 import { runReplayCommand } from '@quire/tools'
 
@@ -17,6 +18,7 @@ Commands:
   cluster   run 3 nodes behind nginx on this machine (quire cluster --help)
   dead-letters  list or retry updates the database refused (quire dead-letters --help)
   history   prune old history now, as the retention policy says (quire history --help)
+  import-legacy  import the old design's HTML snapshots, each once (quire import-legacy --help)
 `
 
 const main = async (argv: readonly string[]): Promise<number> => {
@@ -32,6 +34,8 @@ const main = async (argv: readonly string[]): Promise<number> => {
       return runDeadLetters(rest)
     case 'history':
       return runHistory(rest)
+    case 'import-legacy':
+      return runImportLegacy(rest)
     case undefined:
     case 'help':
     case '--help':

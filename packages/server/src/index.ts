@@ -19,6 +19,18 @@ export {
 export { createLogger, type Logger } from './log/index.js'
 export { startQuireServer, type QuireServer, type StartOptions } from './main.js'
 export {
+  createDirectorySource,
+  createTableSource,
+  findMissingOrganisations,
+  type ImportOutcome,
+  importLegacySnapshots,
+  type LegacyImportReport,
+  type LegacySource,
+  openLegacyDatabase,
+  type OrgRule,
+  parseOrgMap,
+} from './maintenance.js'
+export {
   type DeadLetterSummary,
   listDeadLetters,
   openStoreForMaintenance,

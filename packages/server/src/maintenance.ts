@@ -1,9 +1,16 @@
 /**
  * Operations an operator runs against the database of a deployment, outside
- * any node: listing and retrying dead letters, pruning history.
+ * any node: listing and retrying dead letters, pruning history, importing
+ * a legacy deployment's documents.
  */
 import { createLogger } from './log/index.js'
-import { openEmbeddedStore, openPostgresStore, type SqlDocumentStore } from './store/index.js'
+import {
+  createPgClient,
+  openEmbeddedStore,
+  openPostgresStore,
+  type SqlClient,
+  type SqlDocumentStore,
+} from './store/index.js'
 
 export {
   type DeadLetterSummary,
@@ -17,6 +24,17 @@ export {
   type PrunePassSummary,
   type RetentionPolicy,
 } from './store/index.js'
+export {
+  createDirectorySource,
+  createTableSource,
+  findMissingOrganisations,
+  type ImportOutcome,
+  importLegacySnapshots,
+  type LegacyImportReport,
+  type LegacySource,
+  type OrgRule,
+  parseOrgMap,
+} from './legacy/index.js'
 
 /**
  * Opens (and migrates) the store a node would use: PostgreSQL at
@@ -32,3 +50,10 @@ export const openStoreForMaintenance = (options: {
     ? openEmbeddedStore({ dataDir: options.dataDir, logger })
     : openPostgresStore({ databaseUrl: options.databaseUrl, logger })
 }
+
+/**
+ * Opens a small pool on the legacy deployment's PostgreSQL, read only by
+ * `quire import-legacy`. The caller closes it.
+ */
+export const openLegacyDatabase = (sourceUrl: string): SqlClient =>
+  createPgClient({ connectionString: sourceUrl, maxConnections: 2 })
