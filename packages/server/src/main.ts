@@ -21,6 +21,8 @@ import { createHttpApp, registerApi } from './http/index.js'
 import { createLogger, type Logger } from './log/index.js'
 import { RoomManager } from './room/index.js'
 import { createDocumentHistory } from './history/index.js'
+import { docToHtml } from './content/index.js'
+import { createDocumentTransfer } from './transfer/index.js'
 import { closeReasonLabel, NodeMetrics } from './metrics/index.js'
 import {
   admitSchemaVersion,
@@ -124,7 +126,15 @@ export const startQuireServer = async (
   )
   try {
     if (accounts !== null) {
-      await registerApi(app, accounts.api, { history: createDocumentHistory(store.sql, rooms) })
+      await registerApi(app, accounts.api, {
+        history: createDocumentHistory(store.sql, rooms, { renderHtml: docToHtml, logger }),
+        transfer: createDocumentTransfer({
+          sql: store.sql,
+          rooms,
+          logger,
+          maxDocumentBytes: config.maxDocumentBytes,
+        }),
+      })
     }
     // Scraped by Prometheus on the node's own port; keep it off the public
     // proxy (deploy/nginx/quire.conf refuses /metrics from outside).
@@ -258,6 +268,8 @@ const openStore = (
     maxBatchUpdates: config.batchMaxUpdates,
     compactAfterUpdates: config.compactAfterUpdates,
     compactIntervalMs: config.compactIntervalMs,
+    // The backup readable without Quire that each checkpoint carries.
+    renderCheckpointHtml: docToHtml,
   }
   return config.databaseUrl === undefined
     ? openEmbeddedStore({ dataDir: config.dataDir, logger, ...writer })

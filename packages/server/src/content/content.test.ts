@@ -127,6 +127,26 @@ describe('docToJson', () => {
   })
 })
 
+describe('docToHtml', () => {
+  it('escapes text and leaves out links a client wrote into the document with a bad scheme', () => {
+    const doc = new Y.Doc()
+    const paragraph = new Y.XmlElement('paragraph')
+    const run = new Y.XmlText()
+    paragraph.insert(0, [run])
+    doc.getXmlFragment(RICH_TEXT_FRAGMENT).insert(0, [paragraph])
+    run.insert(0, '<script>alert(1)</script> ')
+    run.insert(run.length, 'click', { link: { href: 'javascript:alert(2)' } })
+    run.insert(run.length, ' ok', { link: { href: 'https://ok.example/', onclick: 'x()' } })
+
+    const html = docToHtml(doc)
+    expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;')
+    expect(html).not.toContain('javascript')
+    expect(html).not.toContain('onclick')
+    expect(html).toContain('click<a')
+    expect(html).toContain('href="https://ok.example/"')
+  })
+})
+
 describe('HTML round trip', () => {
   it('keeps every node and mark type: html → document → html', () => {
     const html = docToHtml(everyTypeDoc())
@@ -146,11 +166,11 @@ describe('HTML round trip', () => {
       '<s>struck</s>',
       '<code>code</code>',
       'href="https://example.com/a"',
-      '<br>',
+      '<br/>',
       '<ol>',
       '<blockquote>',
       '<pre><code class="language-typescript">const a = 1</code></pre>',
-      '<hr>',
+      '<hr/>',
       'data-checked="true"',
     ]) {
       expect(html).toContain(fragment)

@@ -16,8 +16,8 @@ import { withDomDocument } from './dom-window.js'
 import { documentMarkdown } from './document-export.js'
 import { toDocumentNode } from './document-node.js'
 
-/** Largest HTML or Markdown input accepted, in UTF-8 bytes. @default 2 MiB */
-export const MAX_IMPORT_BYTES = 2 * 1024 * 1024
+/** Largest HTML or Markdown input accepted, in UTF-8 bytes. @default 1 MiB */
+export const MAX_IMPORT_BYTES = 1024 * 1024
 
 /** Options of the import conversions. */
 export interface ImportOptions {

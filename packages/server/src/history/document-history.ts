@@ -7,9 +7,11 @@
  */
 import { RICH_TEXT_FRAGMENT, TRACE_TEXT } from '@quire/schema'
 import * as Y from 'yjs'
+import type { Logger } from '../log/index.js'
 import type { RoomManager } from '../room/index.js'
 import {
   type AuditEntry,
+  type CheckpointRenderer,
   listAudit,
   loadHistoryWindow,
   listVersions,
@@ -60,10 +62,22 @@ export interface DocumentHistory {
   changes(docId: string, seq: number, since: number | null): Promise<ChangesResult>
 }
 
-export const createDocumentHistory = (sql: SqlClient, rooms: RoomManager): DocumentHistory => ({
+/** Options of `createDocumentHistory`. */
+export interface DocumentHistoryOptions {
+  /** Renders a named version as HTML, stored beside its state. */
+  readonly renderHtml?: CheckpointRenderer
+  /** Receives a failed rendering's warning. */
+  readonly logger?: Logger
+}
+
+export const createDocumentHistory = (
+  sql: SqlClient,
+  rooms: RoomManager,
+  options: DocumentHistoryOptions = {},
+): DocumentHistory => ({
   list: (docId) => listVersions(sql, docId),
   stateAt: (docId, seq) => loadStateAt(sql, docId, seq),
-  saveVersion: (docId, name, userId) => saveNamedVersion(sql, docId, name, userId),
+  saveVersion: (docId, name, userId) => saveNamedVersion(sql, docId, name, userId, options),
   audit: (docId) => listAudit(sql, docId),
   prunedThrough: (docId) => readHistoryPrunedSeq(sql, docId),
   changes: async (docId, seq, since) => {

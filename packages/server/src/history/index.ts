@@ -3,6 +3,7 @@ export {
   type ChangesResult,
   createDocumentHistory,
   type DocumentHistory,
+  type DocumentHistoryOptions,
   MAX_ATTRIBUTION_UPDATES,
 } from './document-history.js'
 export {

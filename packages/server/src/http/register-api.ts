@@ -5,12 +5,14 @@
 import fastifyCookie from '@fastify/cookie'
 import type { FastifyInstance } from 'fastify'
 import type { DocumentHistory } from '../history/index.js'
+import type { DocumentTransfer } from '../transfer/index.js'
 import type { ApiDependencies } from './api-dependencies.js'
 import { addOriginCheck } from './origin-check.js'
 import { registerAccountRoutes, registerSessionRoutes } from './routes/auth-routes.js'
 import { registerDocumentRoutes } from './routes/document-routes.js'
 import { registerHistoryRoutes } from './routes/history-routes.js'
 import { registerOrganisationRoutes } from './routes/organisation-routes.js'
+import { registerTransferRoutes } from './routes/transfer-routes.js'
 
 /**
  * Registers @fastify/cookie, the Origin check on every state-changing
@@ -18,12 +20,13 @@ import { registerOrganisationRoutes } from './routes/organisation-routes.js'
  * (it sets the security headers, `no-store`, and the generic 404 and error
  * bodies). Call once, before `app.listen` or `app.ready`; rejects when a
  * plugin fails to load. `deps` stays owned by the caller. The history
- * routes are added when `options.history` is given.
+ * routes are added when `options.history` is given, export and import when
+ * `options.transfer` is.
  */
 export const registerApi = async (
   app: FastifyInstance,
   deps: ApiDependencies,
-  options: { readonly history?: DocumentHistory } = {},
+  options: { readonly history?: DocumentHistory; readonly transfer?: DocumentTransfer } = {},
 ): Promise<void> => {
   await app.register(fastifyCookie)
   addOriginCheck(app, () => deps.publicOrigin)
@@ -36,5 +39,9 @@ export const registerApi = async (
   const { history } = options
   if (history !== undefined) {
     await app.register(async (scope) => registerHistoryRoutes(scope, deps, history))
+  }
+  const { transfer } = options
+  if (transfer !== undefined) {
+    await app.register(async (scope) => registerTransferRoutes(scope, deps, transfer))
   }
 }

@@ -148,6 +148,21 @@ export class RoomManager {
     }
   }
 
+  /**
+   * Settles once every edit this node's room of `docId` has applied so far
+   * is stored (or failed to be), at once when no room of it is held here.
+   * Never rejects. Lets a reader of the stored state, such as an export,
+   * include what people on this node typed a moment ago.
+   */
+  async whenEditsStored(docId: string): Promise<void> {
+    const entry = this.entries.get(docId)
+    const settling =
+      entry?.state === 'open' ? entry.room.whenAppendsSettle() : this.draining.get(docId)
+    // A failed append is its author's to report (their acknowledgement
+    // chain closes their socket); the reader just gets the stored state.
+    await settling?.catch(() => undefined)
+  }
+
   /** The document's entry, loading it when absent; an idle room is kept. */
   private acquire(docId: string): RoomEntry {
     const entry = this.entries.get(docId) ?? this.startLoading(docId)

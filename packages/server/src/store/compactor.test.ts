@@ -126,4 +126,42 @@ describe.each(TEST_ENGINES)('compaction on $name', (engine) => {
     })
     await store.close()
   })
+
+  it('stores the rendering of each checkpoint beside its state', async () => {
+    const { store } = await openStore({
+      renderCheckpointHtml: (doc) => `<p>${doc.getText('text').toString()}</p>`,
+    })
+    const docId = randomDocId()
+    await Promise.all(typeText('rendered').map((u) => store.appendUpdate(makeRecord(docId, u))))
+    await store.compactDocument(docId)
+
+    const rows = await store.sql.query<{ html: string | null }>(
+      'SELECT html FROM checkpoints WHERE doc_id = $1',
+      [docId],
+    )
+    expect(rows).toEqual([{ html: '<p>rendered</p>' }])
+    await store.close()
+  })
+
+  it('stores a checkpoint without html, and logs, when its rendering throws', async () => {
+    const { store, lines } = await openStore({
+      renderCheckpointHtml: () => {
+        throw new Error('renderer broke')
+      },
+    })
+    const docId = randomDocId()
+    await Promise.all(typeText('kept').map((u) => store.appendUpdate(makeRecord(docId, u))))
+
+    await expect(store.compactDocument(docId)).resolves.toMatchObject({ reason: 'compacted' })
+    const rows = await store.sql.query<{ html: string | null }>(
+      'SELECT html FROM checkpoints WHERE doc_id = $1',
+      [docId],
+    )
+    expect(rows).toEqual([{ html: null }])
+    expect(readText(await store.loadDocument(docId))).toBe('kept')
+    expect(lines()).toContainEqual(
+      expect.objectContaining({ level: 40, msg: 'checkpoint rendering failed', docId }),
+    )
+    await store.close()
+  })
 })

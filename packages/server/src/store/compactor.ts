@@ -7,6 +7,7 @@
  */
 import type { Logger } from 'pino'
 import * as Y from 'yjs'
+import { type CheckpointRenderer, renderCheckpointHtml } from './checkpoint-html.js'
 import { resolveOptions } from './resolve-options.js'
 import type { SqlClient } from './sql-client.js'
 import { isStoreError, StoreError } from './store-error.js'
@@ -31,6 +32,11 @@ export interface CompactorOptions {
   readonly maxConcurrentCompactions?: number
   /** Updates read per query while compacting, bounding the rows held at once. @default 1000 */
   readonly readPageUpdates?: number
+  /**
+   * Renders each new checkpoint as HTML, stored beside its state; a failing
+   * rendering stores null. Without it checkpoints carry no HTML.
+   */
+  readonly renderHtml?: CheckpointRenderer
 }
 
 /** Defaults of `CompactorOptions`. */
@@ -175,9 +181,9 @@ class QueuedCompactor implements Compactor {
     await client.transaction(async (tx) => {
       // Another node may have built the same checkpoint meanwhile: keep theirs.
       await tx.query(
-        `INSERT INTO checkpoints (doc_id, seq, state, state_vector) VALUES ($1, $2, $3, $4)
+        `INSERT INTO checkpoints (doc_id, seq, state, state_vector, html) VALUES ($1, $2, $3, $4, $5)
            ON CONFLICT (doc_id, seq) WHERE name IS NULL DO NOTHING`,
-        [docId, built.seq, built.state, built.stateVector],
+        [docId, built.seq, built.state, built.stateVector, built.html],
       )
       await tx.query(
         `UPDATE documents
@@ -208,6 +214,7 @@ class QueuedCompactor implements Compactor {
     updateCount: number
     state: Uint8Array
     stateVector: Uint8Array
+    html: string | null
   } | null> {
     const doc = new Y.Doc()
     try {
@@ -233,7 +240,9 @@ class QueuedCompactor implements Compactor {
       if (seq === checkpointSeq) return null
       const state = Y.encodeStateAsUpdate(doc)
       const stateVector = Y.encodeStateVector(doc)
-      return { seq, updateCount: seq - checkpointSeq, state, stateVector }
+      const { renderHtml, logger } = this.#options
+      const html = renderCheckpointHtml(renderHtml, doc, logger, docId)
+      return { seq, updateCount: seq - checkpointSeq, state, stateVector, html }
     } finally {
       doc.destroy()
     }

@@ -4,7 +4,9 @@
  * by a person), who edited between them, and the state at any stored
  * update, rebuilt from the nearest checkpoint at or before it plus the log.
  */
+import type { Logger } from 'pino'
 import * as Y from 'yjs'
+import { type CheckpointRenderer, renderCheckpointHtml } from './checkpoint-html.js'
 import type { SqlClient } from './sql-client.js'
 
 /** A person who edited between two versions. */
@@ -110,6 +112,14 @@ export const loadStateAt = async (
   }
 }
 
+/** Options of `saveNamedVersion`. */
+export interface SaveVersionOptions {
+  /** Renders the version as HTML, stored beside its state; a failure stores null. */
+  readonly renderHtml?: CheckpointRenderer
+  /** Receives a failed rendering's warning. */
+  readonly logger?: Logger
+}
+
 /**
  * Saves the stored state of `docId` as a named version and resolves with
  * its seq. What was acknowledged as saved is in it; edits still on their
@@ -120,20 +130,47 @@ export const saveNamedVersion = async (
   docId: string,
   name: string,
   userId: string,
+  options: SaveVersionOptions = {},
 ): Promise<number | null> => {
+  const lastSeq = await readLastSeq(client, docId)
+  if (lastSeq === null) return null
+  const state = await loadStateAt(client, docId, lastSeq)
+  if (state === null) return null
+  const html = renderStateHtml(state, docId, options)
+  await client.query(
+    `INSERT INTO checkpoints (doc_id, seq, state, state_vector, name, created_by, html)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+    [docId, lastSeq, state, Y.encodeStateVectorFromUpdate(state), name, userId, html],
+  )
+  return lastSeq
+}
+
+const renderStateHtml = (
+  state: Uint8Array,
+  docId: string,
+  { renderHtml, logger }: SaveVersionOptions,
+): string | null => {
+  if (renderHtml === undefined) return null
+  const doc = new Y.Doc()
+  try {
+    Y.applyUpdate(doc, state)
+    return renderCheckpointHtml(renderHtml, doc, logger, docId)
+  } finally {
+    doc.destroy()
+  }
+}
+
+/**
+ * The seq of the latest stored update of `docId` (0 when it has none): the
+ * document's version, which its exports carry as their ETag. Null for a
+ * document without a row (never written, never created).
+ */
+export const readLastSeq = async (client: SqlClient, docId: string): Promise<number | null> => {
   const [head] = await client.query<{ lastSeq: number }>(
     'SELECT last_seq::float8 AS "lastSeq" FROM documents WHERE id = $1',
     [docId],
   )
-  if (head === undefined) return null
-  const state = await loadStateAt(client, docId, head.lastSeq)
-  if (state === null) return null
-  await client.query(
-    `INSERT INTO checkpoints (doc_id, seq, state, state_vector, name, created_by)
-       VALUES ($1, $2, $3, $4, $5, $6)`,
-    [docId, head.lastSeq, state, Y.encodeStateVectorFromUpdate(state), name, userId],
-  )
-  return head.lastSeq
+  return head?.lastSeq ?? null
 }
 
 /** One connection's edits to a document, for the audit listing. */

@@ -20,6 +20,7 @@ export {
   type SqlDocumentStoreTuning,
 } from './sql-document-store.js'
 export type { CompactionResult } from './compactor.js'
+export type { CheckpointRenderer } from './checkpoint-html.js'
 export type { SqlClient, SqlParam } from './sql-client.js'
 export { createPgClient, type PgClientOptions } from './pg-client.js'
 export { openPgliteClient, type PgliteClientOptions } from './pglite-client.js'
@@ -33,7 +34,9 @@ export {
   type LoggedUpdate,
   listVersions,
   loadStateAt,
+  readLastSeq,
   saveNamedVersion,
+  type SaveVersionOptions,
   type VersionEditor,
   type VersionSummary,
 } from './history.js'

@@ -6,6 +6,7 @@
  */
 import { join } from 'node:path'
 import type { Logger } from 'pino'
+import type { CheckpointRenderer } from './checkpoint-html.js'
 import { type CompactionResult, createCompactor, DEFAULT_COMPACTOR_OPTIONS } from './compactor.js'
 import type { DocumentStore, StoredDocument, UpdateRecord } from './document-store.js'
 import { migrate } from './migrations.js'
@@ -35,6 +36,11 @@ export interface SqlDocumentStoreTuning {
   readonly observeBatch?: (updates: number, seconds: number) => void
   /** Told of each update moved to the dead-letter table (metrics). */
   readonly onDeadLetter?: (record: UpdateRecord, err: unknown) => void
+  /**
+   * Renders each checkpoint compaction builds as HTML, stored beside its
+   * state (a failing rendering stores null); without it, no HTML.
+   */
+  readonly renderCheckpointHtml?: CheckpointRenderer
 }
 
 /** Options of `createSqlDocumentStore`. */
@@ -93,7 +99,12 @@ export const createSqlDocumentStore = async (
     throw err
   }
 
-  const compactor = createCompactor({ ...options, client, logger })
+  const compactor = createCompactor({
+    ...options,
+    client,
+    logger,
+    renderHtml: options.renderCheckpointHtml,
+  })
   const writer = createUpdateWriter({
     ...options,
     onBatchCommitted: (documents) => compactor.handleCommitted(documents),

@@ -1,0 +1,123 @@
+/**
+ * Export and import of whole documents: the state an export renders, with
+ * the version it is tagged with, and the first edit of an imported
+ * document. Conversions between formats live in `content/`; this module
+ * decides which state is current and how imported content gets stored.
+ */
+import * as Y from 'yjs'
+import type { Logger } from '../log/index.js'
+import type { RoomManager } from '../room/index.js'
+import { loadStateAt, readHistoryPrunedSeq, readLastSeq, type SqlClient } from '../store/index.js'
+
+/**
+ * Longest an export waits for edits this node holds to be stored before it
+ * reads the stored state anyway, ms.
+ */
+export const EXPORT_SETTLE_TIMEOUT_MS = 2_000
+
+/** Options of `createDocumentTransfer`. */
+export interface DocumentTransferOptions {
+  /** The document store's database; not closed by the service. */
+  readonly sql: SqlClient
+  /** This node's rooms: live edits to wait for, and where imports are applied. */
+  readonly rooms: RoomManager
+  readonly logger: Logger
+  /** See `EXPORT_SETTLE_TIMEOUT_MS`. @default EXPORT_SETTLE_TIMEOUT_MS */
+  readonly settleTimeoutMs?: number
+  /**
+   * Largest imported document, as the encoded update, bytes: the node's
+   * `--max-document-bytes`, which would refuse any later edit adding to a
+   * document over it. @default no limit
+   */
+  readonly maxDocumentBytes?: number
+}
+
+/** What `applyImport` did. */
+export type ImportOutcome =
+  { readonly reason: 'stored' } | { readonly reason: 'too-large'; readonly maxBytes: number }
+
+/** The state of a document at a version, as one Yjs update. */
+export interface VersionedState {
+  /** The seq of the last update the state includes: the export's ETag. */
+  readonly version: number
+  readonly state: Uint8Array
+}
+
+/** Export and import of whole documents. */
+export interface DocumentTransfer {
+  /**
+   * The document's current version: the seq of its latest stored update,
+   * read after the edits this node's room of it has already applied are
+   * stored (waiting at most `settleTimeoutMs`), so an export right after
+   * someone typed includes it. Null for a document that has no row.
+   */
+  currentVersion(docId: string): Promise<number | null>
+  /** The seq of the latest stored update, without waiting for anything; null as above. */
+  storedVersion(docId: string): Promise<number | null>
+  /**
+   * The stored state right after update `seq` (the latest checkpoint at or
+   * before it plus the log); null when the log does not reach that far or
+   * history retention removed what rebuilding it needs.
+   */
+  stateAt(docId: string, seq: number): Promise<VersionedState | null>
+  /** Whether history retention removed the updates at or before `seq` (0: none removed). */
+  isPruned(docId: string, seq: number): Promise<boolean>
+  /**
+   * Applies `update` (from `htmlToUpdate`/`markdownToUpdate`) to a newly
+   * created document as an edit by `userId`, through its room, so it is
+   * stored once, attributed, and relayed to anyone who already opened it.
+   * Resolves once it is durable, or with `too-large` (nothing applied) when
+   * it is over `maxDocumentBytes`; rejects when it cannot be stored.
+   */
+  applyImport(docId: string, update: Uint8Array, userId: string): Promise<ImportOutcome>
+}
+
+/** Creates the service; it holds nothing that needs closing. */
+export const createDocumentTransfer = (options: DocumentTransferOptions): DocumentTransfer => {
+  const { sql, rooms, logger } = options
+  const settleTimeoutMs = options.settleTimeoutMs ?? EXPORT_SETTLE_TIMEOUT_MS
+  return {
+    async currentVersion(docId) {
+      const settled = await settleWithin(rooms.whenEditsStored(docId), settleTimeoutMs)
+      if (!settled) {
+        // The store is slow; the export is the stored state without the
+        // newest edits, tagged with its own version, so it is still exact.
+        logger.warn({ docId, timeoutMs: settleTimeoutMs }, 'export did not wait for unsaved edits')
+      }
+      return readLastSeq(sql, docId)
+    },
+    storedVersion: (docId) => readLastSeq(sql, docId),
+    isPruned: async (docId, seq) => seq <= (await readHistoryPrunedSeq(sql, docId)),
+    async stateAt(docId, seq) {
+      const state = await loadStateAt(sql, docId, seq)
+      return state === null ? null : { version: seq, state }
+    },
+    async applyImport(docId, update, userId) {
+      const maxBytes = options.maxDocumentBytes
+      if (maxBytes !== undefined && update.byteLength > maxBytes) {
+        return { reason: 'too-large', maxBytes }
+      }
+      // One server edit, stored once as the document's first update: every
+      // client gets the content through sync, once, whenever it opens it
+      // (a client seeding content itself could add it twice).
+      await rooms.applyServerEdit(docId, (doc) => Y.applyUpdate(doc, update), {
+        userId,
+        connId: null,
+      })
+      return { reason: 'stored' }
+    },
+  }
+}
+
+/** Whether `promise` settled within `timeoutMs`. */
+const settleWithin = async (promise: Promise<unknown>, timeoutMs: number): Promise<boolean> => {
+  let timer: NodeJS.Timeout | undefined
+  const timedOut = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeoutMs)
+  })
+  try {
+    return await Promise.race([promise.then(() => true), timedOut])
+  } finally {
+    clearTimeout(timer)
+  }
+}
