@@ -132,7 +132,7 @@ export const DocumentsPage = (): ReactElement => {
                 type="file"
                 className="visually-hidden"
                 accept=".html,.htm,.md,.markdown,text/html,text/markdown"
-                aria-label="Import an HTML or Markdown file as a new document"
+                aria-label="Import an HTML or Markdown file"
                 data-testid="import-file"
                 disabled={activeOrgId === null}
                 onChange={(event) => void handleImport(event)}
