@@ -189,7 +189,7 @@ const main = async (): Promise<void> => {
         maxUpdates: 20_000,
       })
       if (found.reason !== 'loaded') throw new Error(`no window at ${seq}: ${found.reason}`)
-      describeChanges(found.window, seq, since < seq ? since : seq - 1)
+      await describeChanges(found.window, seq, since < seq ? since : seq - 1)
       changesTimes.push(performance.now() - startedAt)
     }
 

@@ -40,7 +40,7 @@ const windowOf = (log: LoggedUpdate[], upTo: number): HistoryWindow => ({
 })
 
 describe('describeChanges', () => {
-  it('attributes each run to the person whose update inserted it, and marks what changed', () => {
+  it('attributes each run to the person whose update inserted it, and marks what changed', async () => {
     const log: LoggedUpdate[] = []
     const ada = new Y.Doc()
     const bob = new Y.Doc()
@@ -61,7 +61,7 @@ describe('describeChanges', () => {
     paragraphText(bob, 0).delete(11, 6) // ' world'
     for (const row of bobLog) log.push({ ...row, seq: log.length + 1 })
 
-    const attributed = describeChanges(windowOf(log, log.length), log.length, null)
+    const attributed = await describeChanges(windowOf(log, log.length), log.length, null)
     expect(runsOf(attributed.doc)).toEqual([
       ['Hello', 'kept', 'ada', null],
       [', dear', 'kept', 'bob', null],
@@ -72,7 +72,7 @@ describe('describeChanges', () => {
       { id: 'bob', name: 'Bob' },
     ])
 
-    const diff = describeChanges(windowOf(log, log.length), log.length, versionOne)
+    const diff = await describeChanges(windowOf(log, log.length), log.length, versionOne)
     expect(runsOf(diff.doc)).toEqual([
       ['Hello', 'kept', 'ada', null],
       [', dear', 'added', 'bob', null],
@@ -81,12 +81,12 @@ describe('describeChanges', () => {
     expect([diff.addedChars, diff.deletedChars]).toEqual([6, 6])
 
     // The earlier version itself: nothing of Bob's yet.
-    expect(runsOf(describeChanges(windowOf(log, versionOne), versionOne, null).doc)).toEqual([
-      ['Hello world', 'kept', 'ada', null],
-    ])
+    expect(
+      runsOf((await describeChanges(windowOf(log, versionOne), versionOne, null)).doc),
+    ).toEqual([['Hello world', 'kept', 'ada', null]])
   })
 
-  it('leaves text from the base state unattributed, and splits runs typed one update each', () => {
+  it('leaves text from the base state unattributed, and splits runs typed one update each', async () => {
     const log: LoggedUpdate[] = []
     const doc = new Y.Doc()
     const paragraph = new Y.XmlElement('paragraph')
@@ -102,7 +102,7 @@ describe('describeChanges', () => {
     recordInto(bobLog, other, 'bob')
     paragraphText(other, 0).insert(7, 'd')
     for (const row of bobLog) log.push({ ...row, seq: log.length + 1 + 10 })
-    const changes = describeChanges(
+    const changes = await describeChanges(
       {
         baseSeq: 10,
         base,

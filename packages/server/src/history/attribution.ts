@@ -69,6 +69,9 @@ export interface DocumentChanges {
   readonly deletedChars: number
 }
 
+/** Longest stretch of replaying before yielding to the event loop, ms. */
+const REPLAY_SLICE_MS = 8
+
 /** Who made one logged update, and when. */
 interface Stamp {
   readonly seq: number
@@ -120,13 +123,14 @@ class StampedRanges {
  * and, when `since` is given, what was added and deleted after `since`.
  * The window must start at or before `since` and end at `seq`
  * (`loadHistoryWindow` makes it so). Costs one replay of the window's
- * updates; the document is destroyed before it returns.
+ * updates, in slices of at most `REPLAY_SLICE_MS` with the event loop free
+ * between them; the document is destroyed before it resolves.
  */
-export const describeChanges = (
+export const describeChanges = async (
   window: HistoryWindow,
   seq: number,
   since: number | null,
-): DocumentChanges => {
+): Promise<DocumentChanges> => {
   const doc = new Y.Doc({ gc: false })
   try {
     if (window.base !== null) Y.applyUpdate(doc, window.base)
@@ -143,7 +147,14 @@ export const describeChanges = (
         for (const item of items) deletes.add(client, item.clock, item.clock + item.len, stamp)
       }
     })
+    // Thousands of updates take a few hundred ms: apply them in slices and
+    // let the node's other work (every open document's edits) run between.
+    let sliceStartedAt = performance.now()
     for (const update of window.updates) {
+      if (performance.now() - sliceStartedAt > REPLAY_SLICE_MS) {
+        await new Promise((resolve) => setImmediate(resolve))
+        sliceStartedAt = performance.now()
+      }
       stamp = {
         seq: update.seq,
         userId: update.userId,

@@ -87,7 +87,7 @@ export const createDocumentHistory = (
       maxUpdates: MAX_ATTRIBUTION_UPDATES,
     })
     if (found.reason !== 'loaded') return found
-    return { reason: 'described', changes: describeChanges(found.window, seq, since) }
+    return { reason: 'described', changes: await describeChanges(found.window, seq, since) }
   },
   restore: async (docId, seq, userId) => {
     const state = await loadStateAt(sql, docId, seq)
