@@ -1,7 +1,8 @@
 /**
- * History retention end to end: a node's own pruner thins a document whose
- * history is older than the window and counts it in /metrics; `quire
- * history prune` does the same from the command line; afterwards the API
+ * History retention end to end (STORE-4): a node's own pruner thins a
+ * document whose history is older than the window and counts it in
+ * /metrics; `quire history prune` does the same from the command line;
+ * afterwards the API
  * answers 410 for versions whose updates are gone, kept versions still
  * open, and the document opens with exactly its current content.
  *

@@ -1,10 +1,10 @@
 /**
- * `quire import-legacy` against a real PostgreSQL: a legacy table (created
- * in the test database, with awkward column names) and a folder of .html
- * files become documents once each, however often the command runs, is
- * killed midway or runs twice at once; malformed snapshots are reported
- * and the rest import; and two reference clients opening a migrated
- * document at once see its text exactly once.
+ * `quire import-legacy` against a real PostgreSQL (STORE-5): a legacy
+ * table (created in the test database, with awkward column names) and a
+ * folder of .html files become documents once each, however often the
+ * command runs, is killed midway or runs twice at once; malformed
+ * snapshots are reported and the rest import; and two reference clients
+ * opening a migrated document at once see its text exactly once.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'

@@ -1,9 +1,9 @@
 /**
- * History retention against real databases: what pruning removes, what it
- * must never remove (the current state, the updates after the latest
- * checkpoint, named versions, the newest checkpoint of each period), the
- * lock that lets one process prune at a time, and pruning while a writer
- * appends and the compactor runs.
+ * History retention against real databases (STORE-4): what pruning
+ * removes, what it must never remove (the current state, the updates after
+ * the latest checkpoint, named versions, the newest checkpoint of each
+ * period), the lock that lets one process prune at a time, and pruning
+ * while a writer appends and the compactor runs.
  */
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
