@@ -274,6 +274,8 @@ export const loadHistoryWindow = async (
     ...(earliest === 0 ? [{ seq: 0, state: null }] : []),
     ...checkpoints,
   ]
+  // No checkpoint before `since` and a log longer than the budget.
+  if (bases.length === 0) return { reason: 'too-long', maxUpdates }
   for (const base of bases) {
     if (seq - base.seq > maxUpdates) return { reason: 'too-long', maxUpdates }
     const updates = await client.query<LoggedUpdate>(
