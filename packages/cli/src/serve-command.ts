@@ -16,7 +16,9 @@ export const serveHelp = (): string => {
   const lines = ['Usage: quire serve [options]', '', 'Starts a Quire node.', '', 'Options:']
   for (const spec of Object.values(SERVE_OPTIONS)) {
     const flag = `  --${spec.flag} <${spec.kind === 'integer' ? 'n' : 'value'}>`
-    lines.push(`${flag.padEnd(36)}${spec.help}`, `${''.padEnd(36)}env: ${spec.env}`)
+    // A flag too long for the column gets its help on the next line.
+    const head = flag.length < 36 ? flag.padEnd(36) : `${flag}\n${''.padEnd(36)}`
+    lines.push(`${head}${spec.help}`, `${''.padEnd(36)}env: ${spec.env}`)
   }
   lines.push(`  ${'--help'.padEnd(34)}show this help`)
   return lines.join('\n')
