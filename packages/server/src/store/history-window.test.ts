@@ -30,7 +30,7 @@ describe('loadHistoryWindow', () => {
       `INSERT INTO users (id, email, name, password_hash) VALUES ('u1', 'a@x', 'Ada', '-')`,
     )
     for (let seq = 1; seq <= UPDATES; seq++) {
-      let update = new Uint8Array()
+      let update: Uint8Array = new Uint8Array()
       doc.once('update', (data: Uint8Array) => (update = data))
       doc.getText('text').insert(seq - 1, 'x')
       await client.query(
