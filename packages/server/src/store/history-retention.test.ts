@@ -301,6 +301,27 @@ describe('history retention on PostgreSQL with other processes', () => {
     expect(kept?.count).toBe(updates.length - (head?.prunedSeq ?? 0))
   })
 
+  it('finishes on the next pass a deletion that stopped after the mark was recorded', async () => {
+    const docId = randomDocId()
+    const updates = typeText('resumed!')
+    for (const update of updates.slice(0, 5)) await store.appendUpdate(makeRecord(docId, update))
+    await store.compactDocument(docId)
+    for (const update of updates.slice(5)) await store.appendUpdate(makeRecord(docId, update))
+    // As if a pruner died right after its first transaction: the mark is
+    // recorded at the checkpoint (5, made just now, so inside the window
+    // this time) but no update is deleted yet.
+    await sql.query('UPDATE documents SET history_pruned_seq = 5 WHERE id = $1', [docId])
+
+    await pruneHistory(sql, POLICY)
+
+    const seqs = await sql.query<{ seq: number }>(
+      'SELECT seq FROM updates WHERE doc_id = $1 ORDER BY seq',
+      [docId],
+    )
+    expect(seqs.map((row) => row.seq)).toEqual([6, 7, 8])
+    expect(readText(await store.loadDocument(docId))).toBe('resumed!')
+  })
+
   it('prunes on its timer and reports each document it pruned', async () => {
     const docId = randomDocId()
     for (const update of typeText('timer')) await store.appendUpdate(makeRecord(docId, update))

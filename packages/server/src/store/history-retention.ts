@@ -79,7 +79,8 @@ const tryLock = async (tx: SqlClient): Promise<boolean> => {
  * document's `history_pruned_seq`), and records that seq. Then deletes the
  * updates at or below it in chunks, each its own transaction. An
  * interruption between chunks leaves updates below the mark, which the
- * next pass finds (`findDocumentsToPrune`) and deletes.
+ * next pass finds (`findDocumentsToPrune`) and deletes; `isStopped` ends
+ * the deletion early the same way (a node shutting down).
  *
  * Writers are never blocked: they append above `last_seq`, far above
  * anything deleted here, and the document row is locked only for the one
@@ -90,6 +91,7 @@ export const pruneDocumentHistory = async (
   docId: string,
   policy: RetentionPolicy,
   now: Date,
+  isStopped: () => boolean = () => false,
 ): Promise<DocumentPruneOutcome> => {
   const cutoff = retentionCutoff(policy, now)
   if (cutoff === null) return { reason: 'nothing-to-prune', docId }
@@ -107,7 +109,7 @@ export const pruneDocumentHistory = async (
     )
     if (deleted === null) return { reason: 'busy', docId }
     deletedUpdates += deleted
-    if (deleted < DELETE_CHUNK_UPDATES) break
+    if (deleted < DELETE_CHUNK_UPDATES || isStopped()) break
   }
   return {
     reason: 'pruned',
@@ -247,7 +249,7 @@ export const pruneHistory = async (
     const ids = await findDocumentsToPrune(client, cutoff, afterId, batchDocuments)
     for (const docId of ids) {
       if (options.isStopped?.() === true) return totals
-      const outcome = await pruneDocumentHistory(client, docId, policy, now)
+      const outcome = await pruneDocumentHistory(client, docId, policy, now, options.isStopped)
       if (outcome.reason === 'busy') return { ...totals, isBusy: true }
       if (outcome.reason === 'pruned') {
         totals.documents++
