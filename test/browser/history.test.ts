@@ -177,6 +177,12 @@ describe('history in the browser', () => {
       50,
     )
     expect(await editorOf(page).textContent()).not.toContain('Bob was here')
+
+    // Escape closes the panel and gives focus back to its button.
+    await panel.getByTestId('history-scrubber').focus()
+    await page.keyboard.press('Escape')
+    await panel.waitFor({ state: 'detached' })
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('History')
   })
 
   it('exports the document as a file from the editor menu', async () => {

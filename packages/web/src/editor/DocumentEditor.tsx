@@ -1,6 +1,6 @@
 /** The editing view of one open document. */
 import { EditorContent, useEditor } from '@tiptap/react'
-import { type ReactElement, useEffect, useId, useMemo, useState } from 'react'
+import { type ReactElement, useEffect, useId, useMemo, useRef, useState } from 'react'
 import { renameDocument } from '../api/endpoints.js'
 import { canEdit, type DocumentInfo, MAX_TITLE_LENGTH, type Me } from '../api/types.js'
 import { AppHeader } from '../components/AppHeader.js'
@@ -41,6 +41,7 @@ export const DocumentEditor = ({
   const [versionMode, setVersionMode] = useState<VersionMode>('plain')
   const [historyNotice, setHistoryNotice] = useState<string | null>(null)
   const historyPanelId = useId()
+  const historyButton = useRef<HTMLButtonElement>(null)
   const { problem } = snapshot
   const isReadOnly =
     !canEdit(info.role) ||
@@ -98,6 +99,7 @@ export const DocumentEditor = ({
         <SyncStatus snapshot={snapshot} />
         <ExportMenu docId={info.id} title={info.title} />
         <button
+          ref={historyButton}
           type="button"
           className="button"
           aria-expanded={isHistoryOpen}
@@ -184,6 +186,7 @@ export const DocumentEditor = ({
             onClose={() => {
               setIsHistoryOpen(false)
               setViewed(null)
+              historyButton.current?.focus()
             }}
           />
         )}

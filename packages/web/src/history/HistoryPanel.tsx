@@ -48,6 +48,7 @@ export const HistoryPanel = ({
   canSave: boolean
   viewed: ViewedVersion | null
   onView: (version: ViewedVersion | null) => void
+  /** Close the panel (its button, or Escape inside it). */
   onClose: () => void
 }): ReactElement => {
   const [list, setList] = useState<VersionList | null>(null)
@@ -102,6 +103,9 @@ export const HistoryPanel = ({
       className="history-panel"
       aria-labelledby={headingId}
       data-testid="history-panel"
+      onKeyDown={(event) => {
+        if (event.key === 'Escape' && !event.defaultPrevented) onClose()
+      }}
     >
       <div className="history-head">
         <h2 id={headingId}>History</h2>
