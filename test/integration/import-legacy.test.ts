@@ -8,11 +8,12 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { writeFile } from 'node:fs/promises'
+import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
+import { migrate, openPgliteClient } from '../../packages/server/src/store/index.js'
 import { connectProvider } from '../support/clients.js'
 import { makeTempDir, REPO_ROOT, startTestServer, type TestServer } from '../support/servers.js'
 import { waitUntil } from '../support/wait.js'
@@ -310,6 +311,38 @@ describe('quire import-legacy', () => {
         imported: 0,
         skipped: 2,
       })
+    } finally {
+      await folder.remove()
+    }
+  })
+
+  it('imports into the embedded database (--data-dir)', async () => {
+    const folder = await makeTempDir('legacy-embedded')
+    try {
+      const dataDir = join(folder.path, 'data')
+      const snapshots = join(folder.path, 'snapshots')
+      await mkdir(snapshots)
+      await writeFile(join(snapshots, 'only.html'), '<p>embedded</p>')
+      const setup = await openPgliteClient({ directory: join(dataDir, 'pglite') })
+      await migrate(setup)
+      await setup.query("INSERT INTO organisations (id, name) VALUES ('org-e', 'E')")
+      await setup.close()
+      const args = ['import-legacy', '--from-dir', snapshots, '--org', 'org-e']
+      args.push('--data-dir', dataDir)
+
+      const run = await runQuire(args)
+
+      expect(run).toMatchObject({ code: 0, stdout: expect.stringContaining('imported 1,') })
+      const check = await openPgliteClient({ directory: join(dataDir, 'pglite') })
+      try {
+        const rows = await check.query<{ orgId: string; lastSeq: number }>(
+          `SELECT d.org_id AS "orgId", d.last_seq AS "lastSeq"
+             FROM legacy_imports li JOIN documents d ON d.id = li.doc_id`,
+        )
+        expect(rows).toEqual([{ orgId: 'org-e', lastSeq: 1 }])
+      } finally {
+        await check.close()
+      }
     } finally {
       await folder.remove()
     }
