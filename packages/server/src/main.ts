@@ -21,7 +21,7 @@ import { createHttpApp, registerApi } from './http/index.js'
 import { createLogger, type Logger } from './log/index.js'
 import { RoomManager } from './room/index.js'
 import { createDocumentHistory } from './history/index.js'
-import { docToHtml } from './content/index.js'
+import { createImportConverter, docToHtml } from './content/index.js'
 import { createDocumentTransfer } from './transfer/index.js'
 import { closeReasonLabel, NodeMetrics } from './metrics/index.js'
 import {
@@ -109,6 +109,9 @@ export const startQuireServer = async (
     maxDocumentBytes: config.maxDocumentBytes,
     observeFanOut: (seconds) => metrics.fanOutSeconds.observe(seconds),
   })
+  // Its worker starts with the first import and is unref'd: nothing to undo
+  // if starting fails below.
+  const importConverter = createImportConverter({ logger })
   // Where the build of packages/web lands, seen from this file (src or dist).
   const webDir = config.webDir ?? fileURLToPath(new URL('../../web/dist/', import.meta.url))
   const app = createHttpApp(
@@ -132,6 +135,7 @@ export const startQuireServer = async (
           sql: store.sql,
           rooms,
           logger,
+          converter: importConverter,
           maxDocumentBytes: config.maxDocumentBytes,
         }),
       })
@@ -212,6 +216,7 @@ export const startQuireServer = async (
     await persister?.close()
     await accounts?.close()
     await pruner?.close()
+    await importConverter.close()
     await store.close()
     await app.close()
     logger.info('stopped')

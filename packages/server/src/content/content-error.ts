@@ -10,8 +10,10 @@
  *   parsed.
  * - `CONTENT_UNPARSABLE`: the parser or the schema refused the input; the
  *   cause says why (never the input itself).
+ * - `CONTENT_TOO_COMPLEX`: converting the input took longer than the import
+ *   converter allows (`createImportConverter`'s `timeoutMs`).
  */
-export type ContentErrorCode = 'CONTENT_TOO_LARGE' | 'CONTENT_UNPARSABLE'
+export type ContentErrorCode = 'CONTENT_TOO_LARGE' | 'CONTENT_UNPARSABLE' | 'CONTENT_TOO_COMPLEX'
 
 /** An expected conversion failure with a stable code and the parser error as `cause`. */
 export class ContentError extends Error {

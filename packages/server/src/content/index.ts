@@ -24,3 +24,10 @@ export {
   markdownToUpdate,
   nodeToUpdate,
 } from './document-import.js'
+export {
+  type ConvertedImport,
+  createImportConverter,
+  DEFAULT_IMPORT_CONVERTER_OPTIONS,
+  type ImportConverter,
+  type ImportConverterOptions,
+} from './import-converter.js'

@@ -5,6 +5,7 @@
  * decides which state is current and how imported content gets stored.
  */
 import * as Y from 'yjs'
+import type { ConvertedImport, ImportConverter } from '../content/index.js'
 import type { Logger } from '../log/index.js'
 import type { RoomManager } from '../room/index.js'
 import { loadStateAt, readHistoryPrunedSeq, readLastSeq, type SqlClient } from '../store/index.js'
@@ -22,6 +23,8 @@ export interface DocumentTransferOptions {
   /** This node's rooms: live edits to wait for, and where imports are applied. */
   readonly rooms: RoomManager
   readonly logger: Logger
+  /** Parses imported files off the event loop; the service does not close it. */
+  readonly converter: ImportConverter
   /** See `EXPORT_SETTLE_TIMEOUT_MS`. @default EXPORT_SETTLE_TIMEOUT_MS */
   readonly settleTimeoutMs?: number
   /**
@@ -63,6 +66,11 @@ export interface DocumentTransfer {
   /** Whether history retention removed the updates at or before `seq` (0: none removed). */
   isPruned(docId: string, seq: number): Promise<boolean>
   /**
+   * Parses an imported file through the document schema in the converter's
+   * worker. Rejects with `ContentError` for the file's faults.
+   */
+  convertImport(format: 'html' | 'markdown', content: string): Promise<ConvertedImport>
+  /**
    * Applies `update` (from `htmlToUpdate`/`markdownToUpdate`) to a newly
    * created document as an edit by `userId`, through its room, so it is
    * stored once, attributed, and relayed to anyone who already opened it.
@@ -74,7 +82,7 @@ export interface DocumentTransfer {
 
 /** Creates the service; it holds nothing that needs closing. */
 export const createDocumentTransfer = (options: DocumentTransferOptions): DocumentTransfer => {
-  const { sql, rooms, logger } = options
+  const { sql, rooms, logger, converter } = options
   const settleTimeoutMs = options.settleTimeoutMs ?? EXPORT_SETTLE_TIMEOUT_MS
   return {
     async currentVersion(docId) {
@@ -92,6 +100,7 @@ export const createDocumentTransfer = (options: DocumentTransferOptions): Docume
       const state = await loadStateAt(sql, docId, seq)
       return state === null ? null : { version: seq, state }
     },
+    convertImport: (format, content) => converter.convert(format, content),
     async applyImport(docId, update, userId) {
       const maxBytes = options.maxDocumentBytes
       if (maxBytes !== undefined && update.byteLength > maxBytes) {

@@ -9,7 +9,8 @@
  * POST /api/documents/import `{orgId, title?, format, content}`: creates a
  * document exactly as POST /api/documents does (organisation members only,
  * the caller becomes its owner) and stores the converted, sanitised content
- * as its first update.
+ * as its first update. Files are parsed in a worker thread (`content/`'s
+ * import converter), one at a time, so a large one does not hold the node.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import * as Y from 'yjs'
@@ -19,12 +20,8 @@ import {
   docToJson,
   docToMarkdown,
   docToText,
-  firstHeadingText,
-  htmlToNode,
   isContentError,
   MAX_IMPORT_BYTES,
-  markdownToNode,
-  nodeToUpdate,
   toHtmlPage,
 } from '../../content/index.js'
 import type { DocumentTransfer } from '../../transfer/index.js'
@@ -173,18 +170,21 @@ const importDocument = async (
     return sendError(reply, 404, NOT_FOUND)
   }
 
-  let node
+  let converted
   try {
-    node = body.format === 'html' ? htmlToNode(body.content) : markdownToNode(body.content)
+    converted = await transfer.convertImport(body.format, body.content)
   } catch (err) {
     if (isContentError(err, 'CONTENT_TOO_LARGE')) {
       return sendError(reply, 413, `content is over the import limit of ${MAX_IMPORT_BYTES} bytes`)
     }
+    if (isContentError(err, 'CONTENT_TOO_COMPLEX')) {
+      return sendError(reply, 422, `the ${body.format} took too long to convert`)
+    }
     if (isContentError(err)) return sendError(reply, 400, `the ${body.format} could not be read`)
     throw err
   }
-  const update = nodeToUpdate(node)
-  const title = body.title ?? titleFromContent(firstHeadingText(node)) ?? DEFAULT_IMPORT_TITLE
+  const { update } = converted
+  const title = body.title ?? titleFromContent(converted.heading) ?? DEFAULT_IMPORT_TITLE
 
   const document = await deps.documents.create(body.orgId, userId, title)
   const outcome = await transfer.applyImport(document.id, update, userId).catch(async (err) => {
