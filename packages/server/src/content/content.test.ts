@@ -197,6 +197,17 @@ describe('Markdown round trip', () => {
   })
 })
 
+describe('Markdown tables', () => {
+  it('keeps a table as one paragraph per row, the schema having no table', () => {
+    const doc = docOf(
+      markdownToUpdate('| Name | Role |\n|---|---|\n| **Ada** | [owner](https://a.example/) |\n'),
+    )
+    expect(docToText(doc)).toBe('Name | Role\n\nAda | owner')
+    expect(docToHtml(doc)).toContain('<strong>Ada</strong>')
+    expect(docToHtml(doc)).toContain('href="https://a.example/"')
+  })
+})
+
 describe('docToText', () => {
   it('gives the text with blank lines between blocks and no markup', () => {
     const result = docToText(everyTypeDoc())

@@ -14,6 +14,7 @@ import type * as Y from 'yjs'
 import { RICH_TEXT_FRAGMENT } from '@quire/schema'
 import { documentSchema, schemaExtensions } from './content-schema.js'
 import { toDocumentNode } from './document-node.js'
+import { MarkdownTableAsParagraphs } from './markdown-tables.js'
 
 /**
  * The document's rich text as a schema-valid ProseMirror node. Content the
@@ -48,7 +49,9 @@ let markdownManager: MarkdownManager | null = null
 
 /** TipTap's Markdown manager over the document schema, created on first use. */
 export const documentMarkdown = (): MarkdownManager => {
-  markdownManager ??= new MarkdownManager({ extensions: schemaExtensions() })
+  markdownManager ??= new MarkdownManager({
+    extensions: [...schemaExtensions(), MarkdownTableAsParagraphs],
+  })
   return markdownManager
 }
 

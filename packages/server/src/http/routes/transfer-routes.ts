@@ -47,6 +47,9 @@ export const DEFAULT_IMPORT_TITLE = 'Imported document'
  */
 const IMPORT_BODY_LIMIT_BYTES = 2 * MAX_IMPORT_BYTES + 64 * 1024
 
+/** The content limit as people read it, for the 413 answer. */
+const IMPORT_LIMIT = `${MAX_IMPORT_BYTES / (1024 * 1024)} MiB`
+
 const EXPORT_QUERY = z.object({
   format: z.enum(['html', 'markdown', 'text', 'json']).default('html'),
   seq: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
@@ -175,7 +178,7 @@ const importDocument = async (
     converted = await transfer.convertImport(body.format, body.content)
   } catch (err) {
     if (isContentError(err, 'CONTENT_TOO_LARGE')) {
-      return sendError(reply, 413, `content is over the import limit of ${MAX_IMPORT_BYTES} bytes`)
+      return sendError(reply, 413, `content is over the import limit (${IMPORT_LIMIT})`)
     }
     if (isContentError(err, 'CONTENT_TOO_COMPLEX')) {
       return sendError(reply, 422, `the ${body.format} took too long to convert`)
