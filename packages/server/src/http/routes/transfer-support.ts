@@ -27,7 +27,7 @@ export const etagMatches = (header: string | undefined, etag: string): boolean =
 
 /**
  * A file name for `title`: unsafe characters become spaces, leading dots
- * go (no hidden files), at most `MAX_FILENAME_LENGTH` characters;
+ * and spaces go (no hidden files), at most `MAX_FILENAME_LENGTH` characters;
  * `document` when nothing is left.
  */
 export const safeFilename = (title: string): string => {
@@ -36,7 +36,7 @@ export const safeFilename = (title: string): string => {
     .replace(UNSAFE_FILENAME_CHARACTERS, ' ')
     .replace(/\s+/g, ' ')
     .trim()
-    .replace(/^\.+/, '')
+    .replace(/^[.\s]+/, '')
   const cut = Array.from(cleaned).slice(0, MAX_FILENAME_LENGTH).join('').trim()
   return cut === '' ? 'document' : cut
 }
