@@ -197,6 +197,12 @@ describe('export and import', () => {
       expect(exported.split(title).length).toBe(2)
       if (format === 'html') expect(exported).toBe(EVERY_TYPE_TEXT)
       expect(await storedUpdates(docId)).toEqual([{ userId: owner.userId }])
+      // What operators see: who imported what kind of file and how big, never its content.
+      const logged = server.logs
+        .withMessage('document imported')
+        .find((line) => line.docId === docId)
+      expect(logged).toMatchObject({ userId: owner.userId, format, bytes: expect.any(Number) })
+      expect(JSON.stringify(logged)).not.toContain(title)
       for (const client of clients) client.provider.destroy()
     })
   }
