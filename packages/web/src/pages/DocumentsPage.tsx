@@ -23,8 +23,8 @@ import { navigate } from '../router.js'
 import { meOf, useSession } from '../session.js'
 import { clearOfflineData } from '../sync/offline-cache.js'
 
-/** Largest file offered to the import, bytes; the server has its own bound. */
-const MAX_IMPORT_BYTES = 5 * 1024 * 1024
+/** Largest file sent to the import, bytes: the server's limit (1 MiB), checked here first. */
+const MAX_IMPORT_BYTES = 1024 * 1024
 
 /** Wait after the last keystroke before searching, in ms. */
 const SEARCH_DEBOUNCE_MS = 200
@@ -81,7 +81,7 @@ export const DocumentsPage = (): ReactElement => {
       return
     }
     if (file.size > MAX_IMPORT_BYTES) {
-      setNotice(`“${file.name}” is too large to import (at most 5 MB).`)
+      setNotice(`“${file.name}” is too large to import (at most 1 MB).`)
       return
     }
     const title =
