@@ -12,7 +12,11 @@ export interface Peer {
   readonly userName: string | null
   /** Whether the client asked for Quire's saved acknowledgements. */
   readonly wantsSavedAcks: boolean
-  /** Queues one binary frame; never throws (a dead peer drops it). */
+  /**
+   * Queues one binary frame; never throws (a dead peer drops it). The frame
+   * is the peer's to keep: it must not be modified afterwards (a broadcast
+   * hands one frame to every peer, and transports may frame it once for all).
+   */
   send(frame: Uint8Array): void
   /**
    * Sends one frame and resolves once it has left this process (written to

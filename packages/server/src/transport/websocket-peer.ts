@@ -4,6 +4,7 @@
 import { CloseCode, toCloseReason } from '@quire/protocol'
 import { WebSocket } from 'ws'
 import type { Peer } from '../room/index.js'
+import { sendBinary } from './binary-frame.js'
 
 /** How long a closing socket may take to finish the close handshake, in ms. */
 export const CLOSE_HANDSHAKE_TIMEOUT_MS = 5_000
@@ -58,7 +59,7 @@ export class WebSocketPeer implements Peer {
       this.close(CloseCode.SlowConsumer, 'send buffer full: the client is not reading')
       return
     }
-    this.socket.send(frame)
+    sendBinary(this.socket, frame)
   }
 
   sendFlushed(frame: Uint8Array): Promise<void> {
