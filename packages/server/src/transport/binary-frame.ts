@@ -13,7 +13,7 @@
  * plain `send`. That is safe only while ws has nothing queued of its own:
  * per-message compression is off on the sync endpoint and Blobs are never
  * sent, so every ws send writes straight to the socket and the order of
- * frames is kept (test/integration/sync.test.ts and websocket-peer.test.ts).
+ * frames is kept (binary-frame.test.ts, test/integration/sync.test.ts).
  */
 import { WebSocket } from 'ws'
 
