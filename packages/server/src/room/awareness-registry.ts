@@ -44,9 +44,23 @@ export interface AwarenessApplyResult {
 
 /** Awareness states of one room, keyed by awareness client id. */
 export class AwarenessRegistry {
-  private readonly records = new Map<number, AwarenessRecord>()
-  private readonly idsByOwner = new Map<object, Set<number>>()
-  private readonly remoteOwners = new Map<string, object>()
+  // Created on first use: most rooms of a node are idle documents whose
+  // clients publish no presence, and three empty Maps cost about 600 bytes.
+  private recordsById: Map<number, AwarenessRecord> | null = null
+  private idsByOwnerMap: Map<object, Set<number>> | null = null
+  private remoteOwnersMap: Map<string, object> | null = null
+
+  private get records(): Map<number, AwarenessRecord> {
+    return (this.recordsById ??= new Map())
+  }
+
+  private get idsByOwner(): Map<object, Set<number>> {
+    return (this.idsByOwnerMap ??= new Map())
+  }
+
+  private get remoteOwners(): Map<string, object> {
+    return (this.remoteOwnersMap ??= new Map())
+  }
 
   /**
    * Applies entries sent by `owner` (a session). Stale clocks are ignored as
@@ -120,7 +134,7 @@ export class AwarenessRegistry {
    * (clock advanced so every peer accepts them).
    */
   release(owner: object): AwarenessEntry[] {
-    const ids = this.idsByOwner.get(owner)
+    const ids = this.idsByOwnerMap?.get(owner)
     if (ids === undefined) return []
     this.idsByOwner.delete(owner)
     const removals: AwarenessEntry[] = []
@@ -135,8 +149,9 @@ export class AwarenessRegistry {
   /** Every present (non-null) state, for a newly joined or asking session. */
   snapshot(): AwarenessEntry[] {
     const entries: AwarenessEntry[] = []
+    if (this.recordsById === null) return entries
     const expiredBefore = Date.now() - REMOTE_AWARENESS_TTL_MS
-    for (const [clientId, record] of this.records) {
+    for (const [clientId, record] of this.recordsById) {
       if (record.remoteNodeId !== null && record.updatedAtMs < expiredBefore) {
         this.records.delete(clientId)
         continue
@@ -150,7 +165,7 @@ export class AwarenessRegistry {
   /** Number of ids with a present state. */
   get size(): number {
     let count = 0
-    for (const record of this.records.values()) if (record.state !== null) count++
+    for (const record of this.recordsById?.values() ?? []) if (record.state !== null) count++
     return count
   }
 

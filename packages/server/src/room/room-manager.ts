@@ -9,7 +9,7 @@ import * as Y from 'yjs'
 import type { Logger } from '../log/index.js'
 import type { DocumentLog } from './document-log.js'
 import type { Peer } from './peer.js'
-import { Room, type RoomLimits } from './room.js'
+import { Room, type RoomDependencies, type RoomLimits } from './room.js'
 import { Session } from './session.js'
 
 /** The peer of edits made by server-side code: it has no socket. */
@@ -37,7 +37,7 @@ export interface RoomManagerOptions extends RoomLimits {
 interface RoomEntry {
   readonly room: Room
   state: 'loading' | 'open'
-  readonly waiting: Set<Session>
+  /** Every session of the room; those joined while it loads are opened when it has. */
   readonly sessions: Set<Session>
   idleTimer: NodeJS.Timeout | null
   /** Settles when loading finished, whether it succeeded or not. */
@@ -52,11 +52,33 @@ export class RoomManager {
   private busIdCounter = 0
   private isShuttingDown = false
 
+  /** What every room gets from the manager: one object for all rooms, not one each. */
+  private readonly roomDependencies: RoomDependencies
+  private readonly roomLimits: RoomLimits
+
   constructor(
     private readonly log: DocumentLog,
     private readonly logger: Logger,
     private readonly options: RoomManagerOptions,
-  ) {}
+  ) {
+    this.roomDependencies = {
+      log,
+      logger,
+      nextBusId: () => this.nextBusId(),
+      onPoisoned: (room) =>
+        queueMicrotask(() => {
+          const entry = this.entries.get(room.docId)
+          if (entry?.room === room) this.discard(room.docId, entry)
+        }),
+      ...(options.observeFanOut === undefined ? {} : { observeFanOut: options.observeFanOut }),
+    }
+    this.roomLimits = {
+      maxPendingUpdateBytes: options.maxPendingUpdateBytes,
+      ...(options.maxDocumentBytes === undefined
+        ? {}
+        : { maxDocumentBytes: options.maxDocumentBytes }),
+    }
+  }
 
   /** Number of rooms held in memory, loading or open. */
   get roomCount(): number {
@@ -79,12 +101,7 @@ export class RoomManager {
     peer: Peer,
     options: { readonly canWrite: boolean } = { canWrite: true },
   ): Session {
-    const session = new Session(
-      docId,
-      peer,
-      this.logger.child({ docId, connId: peer.connId }),
-      options,
-    )
+    const session = new Session(docId, peer, this.logger, options)
     if (this.isShuttingDown) {
       session.fail(CloseCode.ServiceRestart, 'server restarting')
       return session
@@ -92,7 +109,6 @@ export class RoomManager {
     const entry = this.acquire(docId)
     entry.sessions.add(session)
     if (entry.state === 'open') session.open(entry.room)
-    else entry.waiting.add(session)
     return session
   }
 
@@ -101,7 +117,6 @@ export class RoomManager {
     session.handleClosed()
     const entry = this.entries.get(session.docId)
     if (entry === undefined || !entry.sessions.delete(session)) return
-    entry.waiting.delete(session)
     if (entry.sessions.size === 0 && entry.state === 'open' && !this.isShuttingDown) {
       this.leaveEmpty(session.docId, entry)
     }
@@ -209,29 +224,10 @@ export class RoomManager {
   }
 
   private startLoading(docId: string): RoomEntry {
-    const room = new Room(
-      docId,
-      {
-        log: this.log,
-        logger: this.logger,
-        nextBusId: () => this.nextBusId(),
-        onPoisoned: () => queueMicrotask(() => this.discard(docId, entry)),
-        ...(this.options.observeFanOut === undefined
-          ? {}
-          : { observeFanOut: this.options.observeFanOut }),
-      },
-      {
-        maxPendingUpdateBytes: this.options.maxPendingUpdateBytes,
-        ...(this.options.maxDocumentBytes === undefined
-          ? {}
-          : { maxDocumentBytes: this.options.maxDocumentBytes }),
-      },
-    )
-    // The poison callback above runs only after `entry` is initialised.
+    const room = new Room(docId, this.roomDependencies, this.roomLimits)
     const entry: RoomEntry = {
       room,
       state: 'loading',
-      waiting: new Set(),
       sessions: new Set(),
       idleTimer: null,
       loaded: Promise.resolve(),
@@ -271,9 +267,10 @@ export class RoomManager {
     }
     if (this.entries.get(docId) !== entry) return
     entry.state = 'open'
-    const waiting = [...entry.waiting]
-    entry.waiting.clear()
-    for (const session of waiting) session.open(entry.room)
+    // Server edits hold the room with a session of their own, never opened:
+    // it has no client to greet.
+    for (const session of [...entry.sessions])
+      if (session.peer !== SERVER_PEER) session.open(entry.room)
     if (entry.sessions.size === 0) this.leaveEmpty(docId, entry)
   }
 
@@ -283,7 +280,6 @@ export class RoomManager {
       session.fail(CloseCode.Unavailable, 'document could not be loaded; retry later')
     }
     entry.sessions.clear()
-    entry.waiting.clear()
     entry.room.destroy()
   }
 

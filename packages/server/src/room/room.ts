@@ -82,6 +82,9 @@ export type ApplyOutcome =
 
 const NO_ATTRIBUTION: Attribution = { userId: null, connId: null }
 
+/** Where every room's append chain starts (a settled promise is immutable: one serves all). */
+const SETTLED: Promise<unknown> = Promise.resolve()
+
 interface PendingSnapshot {
   readonly structs: Uint8Array | null
   readonly ds: Uint8Array | null
@@ -110,15 +113,16 @@ export class Room {
    * A poisoned room must be discarded, never served or stored further.
    */
   isPoisoned = false
-  private lastAppend: Promise<unknown> = Promise.resolve()
+  private lastAppend: Promise<unknown> = SETTLED
   private opened: OpenedDocument | null = null
   private isDestroyed = false
-  private readonly awarenessBatch = new Map<number, AwarenessEntry>()
-  private isAwarenessFlushScheduled = false
+  /** Presence changes waiting for this turn's flush; null when none (most rooms, most turns). */
+  private awarenessBatch: Map<number, AwarenessEntry> | null = null
   /** Changes emitted while `applyUpdate` runs; null outside it. */
   private heldChanges: Uint8Array[] | null = null
   private parkedRelease: Deferred<unknown> | null = null
-  private readonly logger: Logger
+  /** Created on the first log line: a pino child costs about a kilobyte per room. */
+  private childLogger: Logger | null = null
   /**
    * The document's encoded size, from above: what was loaded plus every
    * change since. Measured exactly (which costs an encode of the whole
@@ -139,8 +143,10 @@ export class Room {
     readonly docId: string,
     private readonly deps: RoomDependencies,
     private readonly limits: RoomLimits,
-  ) {
-    this.logger = deps.logger.child({ docId })
+  ) {}
+
+  private get logger(): Logger {
+    return (this.childLogger ??= this.deps.logger.child({ docId: this.docId }))
   }
 
   /**
@@ -253,13 +259,13 @@ export class Room {
    */
   shareAwareness(entries: readonly AwarenessEntry[]): void {
     if (entries.length === 0) return
-    for (const entry of entries) this.awarenessBatch.set(entry.clientId, entry)
-    if (this.isAwarenessFlushScheduled) return
-    this.isAwarenessFlushScheduled = true
+    const isFlushScheduled = this.awarenessBatch !== null
+    const pending = (this.awarenessBatch ??= new Map())
+    for (const entry of entries) pending.set(entry.clientId, entry)
+    if (isFlushScheduled) return
     setImmediate(() => {
-      this.isAwarenessFlushScheduled = false
-      const batch = [...this.awarenessBatch.values()]
-      this.awarenessBatch.clear()
+      const batch = [...pending.values()]
+      this.awarenessBatch = null
       if (batch.length === 0 || this.isDestroyed) return
       this.broadcast(encodeAwarenessMessage(encodeAwarenessUpdate(batch)), null)
       this.deps.log.publishAwareness(this.docId, batch)

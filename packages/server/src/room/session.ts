@@ -32,28 +32,45 @@ export const MAX_BYTES_BEFORE_LOAD = 16 * 1024 * 1024
 
 type SessionState = 'loading' | 'open' | 'closed'
 
+/** The start of every acknowledgement chain (a settled promise is immutable: one serves all). */
+const SETTLED: Promise<void> = Promise.resolve()
+
 /** A client's session with one room. Created by `RoomManager.join`. */
 export class Session implements RoomMember {
   private state: SessionState = 'loading'
   private room: Room | null = null
-  private held: Uint8Array[] = []
+  /** Frames received while the room loads; null once open (and before the first). */
+  private held: Uint8Array[] | null = null
   private heldBytes = 0
   /** Content messages (sync step 2 and update) received so far. */
   private contentCount = 0
-  private ackChain: Promise<void> = Promise.resolve()
+  private ackChain: Promise<void> = SETTLED
   private savedCount = 0
   private savedFlushScheduled = false
 
   /** Whether this session may change the document (owner, editor, or no accounts). */
   private canWrite: boolean
+  /**
+   * Bound to the document and connection on the first log line: most
+   * sessions never log, and a pino child costs about a kilobyte each.
+   */
+  private childLogger: Logger | null = null
 
+  /** `logger` is the node's; the session logs through a child bound to `docId` and the peer. */
   constructor(
     readonly docId: string,
     readonly peer: Peer,
-    private readonly logger: Logger,
+    private readonly parentLogger: Logger,
     options: { readonly canWrite: boolean } = { canWrite: true },
   ) {
     this.canWrite = options.canWrite
+  }
+
+  private get logger(): Logger {
+    return (this.childLogger ??= this.parentLogger.child({
+      docId: this.docId,
+      connId: this.peer.connId,
+    }))
   }
 
   /** Changes what the session may do, when the user's role changed while connected. */
@@ -81,8 +98,8 @@ export class Session implements RoomMember {
     const presence = room.awareness.snapshot()
     if (presence.length > 0) this.peer.send(encodeAwarenessMessage(encodeAwarenessUpdate(presence)))
 
-    const held = this.held
-    this.held = []
+    const held = this.held ?? []
+    this.held = null
     this.heldBytes = 0
     for (const frame of held) {
       if (this.state !== 'open') break
@@ -115,7 +132,7 @@ export class Session implements RoomMember {
   private detach(): void {
     if (this.state === 'closed') return
     this.state = 'closed'
-    this.held = []
+    this.held = null
     const room = this.room
     if (room === null) return
     room.members.delete(this)
@@ -123,9 +140,10 @@ export class Session implements RoomMember {
   }
 
   private holdFrame(frame: Uint8Array): void {
-    this.held.push(frame)
+    const held = (this.held ??= [])
+    held.push(frame)
     this.heldBytes += frame.length
-    if (this.held.length > MAX_FRAMES_BEFORE_LOAD || this.heldBytes > MAX_BYTES_BEFORE_LOAD) {
+    if (held.length > MAX_FRAMES_BEFORE_LOAD || this.heldBytes > MAX_BYTES_BEFORE_LOAD) {
       this.fail(CloseCode.RateLimited, 'too many messages before the document loaded')
     }
   }

@@ -108,8 +108,14 @@ export class DocumentBudgets {
   }
 }
 
+/** The budget of a connection with no per-connection limits: one object serves them all. */
+const UNLIMITED: ConnectionBudget = Object.freeze({ messages: null, bytes: null })
+
 /** Buckets for a new connection under `limits`. */
-export const connectionBudget = (limits: ReadThrottleLimits): ConnectionBudget => ({
+export const connectionBudget = (limits: ReadThrottleLimits): ConnectionBudget =>
+  limits.messagesPerSecond <= 0 && limits.bytesPerSecond <= 0 ? UNLIMITED : createBudget(limits)
+
+const createBudget = (limits: ReadThrottleLimits): ConnectionBudget => ({
   messages:
     limits.messagesPerSecond > 0
       ? new TokenBucket(limits.messagesPerSecond, limits.messagesPerSecond * 2)

@@ -327,12 +327,14 @@ export const attachSyncEndpoint = (
       canWrite: identity === null || canEdit(identity.role),
     })
     sessionsByPeer.set(peer, { docId, session, schemaVersion })
-    const log = logger.child({ docId, connId: peer.connId, userId: peer.userId })
-    log.info('socket opened')
+    // Fields on each line rather than a child logger per socket: a pino child
+    // costs about a kilobyte, held for the socket's whole life.
+    const fields = { docId, connId: peer.connId, userId: peer.userId }
+    logger.info(fields, 'socket opened')
 
     // Frames ws had already parsed when reading was paused wait here (at
     // most one socket read's worth) and are handled, in order, on resume.
-    const held: Uint8Array[] = []
+    let held: Uint8Array[] | null = null
     const budget = connectionBudget(options.throttle)
     let resumeTimer: NodeJS.Timeout | null = null
     const pauseReading = (ms: number, reason: ThrottleReason | 'persist_queue'): void => {
@@ -351,7 +353,8 @@ export const attachSyncEndpoint = (
       resumeTimer = null
       peer.isPaused = false
       pausedCount--
-      while (resumeTimer === null && held.length > 0) handleFrame(held.shift() as Uint8Array)
+      while (resumeTimer === null && held !== null && held.length > 0)
+        handleFrame(held.shift() as Uint8Array)
       if (resumeTimer === null && ws.readyState === WebSocket.OPEN) ws.resume()
     }
     const handleFrame = (frame: Uint8Array): void => {
@@ -359,7 +362,7 @@ export const attachSyncEndpoint = (
         session.handleFrame(frame)
       } catch (err) {
         // A bug, not the client's fault: it costs this socket, never the node.
-        log.error({ err }, 'frame handling failed')
+        logger.error({ ...fields, err }, 'frame handling failed')
         session.fail(CloseCode.InternalError, 'internal error')
         return
       }
@@ -376,7 +379,7 @@ export const attachSyncEndpoint = (
         return
       }
       const frame = copyFrame(data)
-      if (resumeTimer !== null) held.push(frame)
+      if (resumeTimer !== null) (held ??= []).push(frame)
       else handleFrame(frame)
     })
     ws.on('pong', () => {
@@ -385,8 +388,8 @@ export const attachSyncEndpoint = (
     ws.on('error', (err) => {
       // ws reports protocol violations (oversized frames, bad opcodes)
       // here and closes the socket itself.
-      log.info(
-        { err: { message: err.message, code: (err as { code?: string }).code } },
+      logger.info(
+        { ...fields, err: { message: err.message, code: (err as { code?: string }).code } },
         'socket error',
       )
     })
@@ -396,14 +399,14 @@ export const attachSyncEndpoint = (
         resumeTimer = null
         pausedCount--
       }
-      held.length = 0
+      held = null
       peers.delete(peer)
       sessionsByPeer.delete(peer)
       increment(socketsPerAddress, address, -1)
       if (identity !== null) increment(socketsPerUser, identity.userId, -1)
       rooms.leave(session)
       options.onSocketClosed?.(code)
-      log.info({ code }, 'socket closed')
+      logger.info({ ...fields, code }, 'socket closed')
     })
     return session
   }
