@@ -139,15 +139,25 @@ class RedisDocumentLog implements RedisLog {
 
   async open(docId: string, listener: DocumentLogListener): Promise<OpenedDocument> {
     // Stream first, database second: an entry trimmed between the two reads
-    // was persisted before the database read, so it is in one of them.
-    const tail = await this.command.xrangeBuffer(this.keys.updatesStream(docId), '-', '+')
+    // was persisted before the database read, so it is in one of them. Only
+    // the entries past the persisted position are read: the stream keeps
+    // persisted entries for --stream-grace-ms, and reading those too would
+    // apply a just-written history twice (a 20,000-update document opened
+    // within a minute of its last edit read 20,000 entries it then applied
+    // over the same rows from the database).
+    const persistedId = await this.command.get(this.keys.persisted(docId))
+    const tail = await this.command.xrangeBuffer(
+      this.keys.updatesStream(docId),
+      persistedId === null ? '-' : `(${persistedId}`,
+      '+',
+    )
     const stored = await this.options.store.loadDocument(docId)
     // Concatenated, not spread into push(): a long uncompacted history has
     // more updates than a call may take arguments.
     const updates: Uint8Array[] = (stored.checkpoint === null ? [] : [stored.checkpoint]).concat(
       stored.updates,
     )
-    let lastId = '0-0'
+    let lastId = persistedId ?? '0-0'
     for (const [id, flat] of tail) {
       lastId = id.toString('utf8')
       const data = readFields(flat).get(StreamField.data)
