@@ -171,29 +171,60 @@ const loadDocument = async (client: SqlClient, docId: string): Promise<StoredDoc
     if (head === undefined) return EMPTY_DOCUMENT
 
     const checkpointSeq = head.checkpointSeq ?? 0
-    const rows =
+    const updates =
       head.lastSeq > checkpointSeq
-        ? await client.query<{ data: Uint8Array }>(
-            `SELECT data FROM updates WHERE doc_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq`,
-            [docId, checkpointSeq, head.lastSeq],
-          )
+        ? await loadUpdatesAfter(client, docId, checkpointSeq, head.lastSeq)
         : []
-    if (rows.length !== Math.max(head.lastSeq - checkpointSeq, 0)) {
+    if (updates.length !== Math.max(head.lastSeq - checkpointSeq, 0)) {
       throw new StoreError(
         'STORE_LOG_GAP',
-        `update log of ${docId} has ${rows.length} rows in (${checkpointSeq}, ${head.lastSeq}]`,
+        `update log of ${docId} has ${updates.length} rows in (${checkpointSeq}, ${head.lastSeq}]`,
       )
     }
-    return {
-      checkpoint: head.state,
-      checkpointSeq,
-      updates: rows.map((row) => row.data),
-      lastSeq: head.lastSeq,
-    }
+    return { checkpoint: head.state, checkpointSeq, updates, lastSeq: head.lastSeq }
   } catch (err) {
     if (isStoreError(err)) throw err
     throw new StoreError('STORE_LOAD_FAILED', `loading document ${docId} failed`, { cause: err })
   }
+}
+
+/** Updates per page of a loaded log: one row of the load query, one bytea of them all. */
+const LOAD_PAGE_UPDATES = 8192
+
+/**
+ * The updates of `docId` in (`afterSeq`, `lastSeq`], in order, read in one
+ * statement as pages: each row carries a page's updates concatenated in one
+ * bytea, with their lengths. Decoding one value per update is what a long
+ * history costs to load: 20,000 rows took about 270 ms in PGlite and about
+ * 120 ms as three pages (bench/results/compare-analysis.md). Each update is
+ * copied out of its page into a buffer of its own (lib0's decoders bound
+ * lengths by the underlying buffer, not the view).
+ */
+const loadUpdatesAfter = async (
+  client: SqlClient,
+  docId: string,
+  afterSeq: number,
+  lastSeq: number,
+): Promise<Uint8Array[]> => {
+  const pages = await client.query<{ lengths: number[]; bytes: Uint8Array }>(
+    `SELECT array_agg(length(data) ORDER BY seq) AS lengths,
+            string_agg(data, ''::bytea ORDER BY seq) AS bytes
+       FROM updates WHERE doc_id = $1 AND seq > $2 AND seq <= $3
+      GROUP BY (seq - $2 - 1) / $4 ORDER BY (seq - $2 - 1) / $4`,
+    [docId, afterSeq, lastSeq, LOAD_PAGE_UPDATES],
+  )
+  const updates: Uint8Array[] = []
+  for (const { lengths, bytes } of pages) {
+    let offset = 0
+    for (const length of lengths) {
+      updates.push(bytes.slice(offset, offset + length))
+      offset += length
+    }
+    if (offset !== bytes.length) {
+      throw new Error(`page of ${docId} holds ${bytes.length} bytes, its lengths ${offset}`)
+    }
+  }
+  return updates
 }
 
 /** Options of `openEmbeddedStore`. */
