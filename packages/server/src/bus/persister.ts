@@ -49,6 +49,11 @@ export interface Persister {
 /** Most work entries taken per read, and most stream entries read per call. */
 const WORK_BATCH = 1000
 const STREAM_PAGE = 2000
+/**
+ * Documents of one round committed at once: enough to fill a group commit,
+ * few enough that their stream pages (`STREAM_PAGE` entries each) stay small.
+ */
+const DOCUMENTS_AT_ONCE = 64
 /** Longest a work read blocks, ms; also how often stale work is looked for. */
 const WORK_BLOCK_MS = 2000
 
@@ -89,7 +94,7 @@ export const startPersister = async (options: PersisterOptions): Promise<Persist
           for (const docId of claimed.docIds) work.docIds.add(docId)
         }
         if (work.ids.length === 0) continue
-        for (const docId of work.docIds) await persistDocument(redis, options, docId)
+        await persistDocuments(redis, options, [...work.docIds])
         await redis
           .pipeline()
           .xack(keys.persistQueue, PERSISTER_GROUP, ...work.ids)
@@ -183,6 +188,32 @@ const collectWork = (entries: readonly [string, string[] | null][]): Work => {
     if (docId !== undefined) work.docIds.add(docId)
   }
   return work
+}
+
+/**
+ * Commits the streams of `docIds`, up to `DOCUMENTS_AT_ONCE` of them at a
+ * time. Concurrently, not one after the other: their appends then meet in the
+ * store's group commit (one transaction for all of them, instead of one
+ * batch window and one transaction per document), and their Redis commands
+ * share round trips. A round of ten documents took ten batch windows and ten
+ * commits in a row, which was most of an acknowledgement's latency
+ * (bench/results/compare-analysis.md). Each document's entries still commit in
+ * stream order. Rejects, once every document of the round has settled, with
+ * the first failure.
+ */
+const persistDocuments = async (
+  redis: Redis,
+  options: PersisterOptions,
+  docIds: readonly string[],
+): Promise<void> => {
+  for (let start = 0; start < docIds.length; start += DOCUMENTS_AT_ONCE) {
+    const chunk = docIds.slice(start, start + DOCUMENTS_AT_ONCE)
+    const outcomes = await Promise.allSettled(
+      chunk.map((docId) => persistDocument(redis, options, docId)),
+    )
+    const failure = outcomes.find((outcome) => outcome.status === 'rejected')
+    if (failure !== undefined) throw (failure as PromiseRejectedResult).reason
+  }
 }
 
 /** Commits every entry of the document's stream past its persisted position. */
