@@ -104,7 +104,7 @@ const LOAD_ORIGIN = Symbol('load')
 const REMOTE_ORIGIN = Symbol('remote')
 
 /** A loaded document and the sessions that edit it. */
-export class Room {
+export class Room implements DocumentLogListener {
   readonly doc = new Y.Doc({ gc: true })
   readonly awareness = new AwarenessRegistry()
   readonly members = new Set<RoomMember>()
@@ -155,17 +155,8 @@ export class Room {
    * store cannot load it.
    */
   async load(): Promise<{ updates: number; bytes: number }> {
-    const listener: DocumentLogListener = {
-      onRemoteUpdate: (update) => this.applyRemote([update]),
-      onRemoteAwareness: (originNodeId, entries) => {
-        const accepted = this.awareness.applyRemote(originNodeId, entries)
-        if (accepted.length > 0)
-          this.broadcast(encodeAwarenessMessage(encodeAwarenessUpdate(accepted)), null)
-      },
-      onResync: (updates) => this.applyRemote(updates),
-    }
     if (this.isDestroyed) throw new Error('room destroyed before it loaded')
-    const opened = await this.deps.log.open(this.docId, listener)
+    const opened = await this.deps.log.open(this.docId, this)
     if (this.isDestroyed) {
       // The load timed out or failed meanwhile: the room is gone, so must
       // be its subscription.
@@ -352,7 +343,30 @@ export class Room {
     this.doc.destroy()
   }
 
-  private readonly handleDocumentUpdate = (update: Uint8Array, origin: unknown): void => {
+  /**
+   * Another node applied `update`. The room is its own log listener (a
+   * listener object with three closures would cost each room about as much
+   * as its presence registry). @internal
+   */
+  onRemoteUpdate(update: Uint8Array): void {
+    this.applyRemote([update])
+  }
+
+  /** Another node's sessions changed presence. @internal */
+  onRemoteAwareness(originNodeId: string, entries: readonly AwarenessEntry[]): void {
+    const accepted = this.awareness.applyRemote(originNodeId, entries)
+    if (accepted.length > 0)
+      this.broadcast(encodeAwarenessMessage(encodeAwarenessUpdate(accepted)), null)
+  }
+
+  /** The log may have missed changes: apply these stored updates to catch up. @internal */
+  onResync(updates: readonly Uint8Array[]): void {
+    this.applyRemote(updates)
+  }
+
+  private readonly handleDocumentUpdate = this.receiveDocumentUpdate.bind(this)
+
+  private receiveDocumentUpdate(update: Uint8Array, origin: unknown): void {
     this.encodedState = null
     this.encodedStateVector = null
     this.encodedPieces = null

@@ -26,6 +26,7 @@ import {
 import type { RoomManager, Session } from '../room/index.js'
 import {
   chargeMessage,
+  type ConnectionBudget,
   connectionBudget,
   DocumentBudgets,
   type ReadThrottleLimits,
@@ -129,7 +130,22 @@ export const attachSyncEndpoint = (
   const socketsPerUser = new Map<string, number>()
   const socketsPerAddress = new Map<string, number>()
   const documentBudgets = new DocumentBudgets(options.throttle.documentMessagesPerSecond)
-  let pausedCount = 0
+  const connections: ConnectionContext = {
+    options,
+    logger,
+    rooms,
+    documentBudgets,
+    peers,
+    sessionsByPeer,
+    socketsPerAddress,
+    socketsPerUser,
+    pausedCount: 0,
+  }
+  const reportSlowConsumer = (bufferedBytes: number, peer: WebSocketPeer): void =>
+    logger.warn(
+      { docId: sessionsByPeer.get(peer)?.docId, bufferedBytes },
+      'socket not reading, closed',
+    )
   let isClosing = false
   const waitingUpgrades: (() => void)[] = []
   let nextUpgrade = 0
@@ -315,8 +331,7 @@ export const attachSyncEndpoint = (
       sessionId: identity?.sessionId ?? null,
       wantsSavedAcks,
       maxSendBufferBytes: options.maxSendBufferBytes,
-      onSlowConsumer: (bufferedBytes) =>
-        logger.warn({ docId, bufferedBytes }, 'socket not reading, closed'),
+      onSlowConsumer: reportSlowConsumer,
     })
     peers.add(peer)
     increment(socketsPerAddress, address, 1)
@@ -327,87 +342,8 @@ export const attachSyncEndpoint = (
       canWrite: identity === null || canEdit(identity.role),
     })
     sessionsByPeer.set(peer, { docId, session, schemaVersion })
-    // Fields on each line rather than a child logger per socket: a pino child
-    // costs about a kilobyte, held for the socket's whole life.
-    const fields = { docId, connId: peer.connId, userId: peer.userId }
-    logger.info(fields, 'socket opened')
-
-    // Frames ws had already parsed when reading was paused wait here (at
-    // most one socket read's worth) and are handled, in order, on resume.
-    let held: Uint8Array[] | null = null
-    const budget = connectionBudget(options.throttle)
-    let resumeTimer: NodeJS.Timeout | null = null
-    const pauseReading = (ms: number, reason: ThrottleReason | 'persist_queue'): void => {
-      if (resumeTimer !== null) return
-      ws.pause()
-      peer.isPaused = true
-      pausedCount++
-      options.onThrottled?.(reason)
-      resumeTimer = setTimeout(resumeReading, ms)
-    }
-    const resumeReading = (): void => {
-      if (options.isOverloaded?.() === true) {
-        resumeTimer = setTimeout(resumeReading, OVERLOAD_RECHECK_MS)
-        return
-      }
-      resumeTimer = null
-      peer.isPaused = false
-      pausedCount--
-      while (resumeTimer === null && held !== null && held.length > 0)
-        handleFrame(held.shift() as Uint8Array)
-      if (resumeTimer === null && ws.readyState === WebSocket.OPEN) ws.resume()
-    }
-    const handleFrame = (frame: Uint8Array): void => {
-      try {
-        session.handleFrame(frame)
-      } catch (err) {
-        // A bug, not the client's fault: it costs this socket, never the node.
-        logger.error({ ...fields, err }, 'frame handling failed')
-        session.fail(CloseCode.InternalError, 'internal error')
-        return
-      }
-      // The frame is handled whatever the budgets say; only the next one waits.
-      const { waitMs, reason } = chargeMessage(budget, documentBudgets, docId, frame.byteLength)
-      if (reason !== null) pauseReading(waitMs, reason)
-      else if (options.isOverloaded?.() === true) pauseReading(OVERLOAD_RECHECK_MS, 'persist_queue')
-    }
-
-    ws.on('message', (data: RawData, isBinary: boolean) => {
-      peer.isAlive = true
-      if (!isBinary) {
-        session.fail(CloseCode.UnsupportedData, 'text frames are not supported')
-        return
-      }
-      const frame = copyFrame(data)
-      if (resumeTimer !== null) (held ??= []).push(frame)
-      else handleFrame(frame)
-    })
-    ws.on('pong', () => {
-      peer.isAlive = true
-    })
-    ws.on('error', (err) => {
-      // ws reports protocol violations (oversized frames, bad opcodes)
-      // here and closes the socket itself.
-      logger.info(
-        { ...fields, err: { message: err.message, code: (err as { code?: string }).code } },
-        'socket error',
-      )
-    })
-    ws.on('close', (code: number) => {
-      if (resumeTimer !== null) {
-        clearTimeout(resumeTimer)
-        resumeTimer = null
-        pausedCount--
-      }
-      held = null
-      peers.delete(peer)
-      sessionsByPeer.delete(peer)
-      increment(socketsPerAddress, address, -1)
-      if (identity !== null) increment(socketsPerUser, identity.userId, -1)
-      rooms.leave(session)
-      options.onSocketClosed?.(code)
-      logger.info({ ...fields, code }, 'socket closed')
-    })
+    // Kept alive by its listeners on the socket.
+    new Connection(connections, ws, peer, session, docId, address, identity)
     return session
   }
 
@@ -441,7 +377,7 @@ export const attachSyncEndpoint = (
       return peers.size
     },
     get pausedCount() {
-      return pausedCount
+      return connections.pausedCount
     },
     closeSession: (sessionId) => {
       for (const [peer, { session }] of sessionsByPeer) {
@@ -475,6 +411,141 @@ export const attachSyncEndpoint = (
 }
 
 const noop = (): void => undefined
+
+/** What every connection of one endpoint shares. */
+interface ConnectionContext {
+  readonly options: SyncEndpointOptions
+  readonly logger: Logger
+  readonly rooms: RoomManager
+  readonly documentBudgets: DocumentBudgets
+  readonly peers: Set<WebSocketPeer>
+  readonly sessionsByPeer: Map<WebSocketPeer, unknown>
+  readonly socketsPerAddress: Map<string, number>
+  readonly socketsPerUser: Map<string, number>
+  /** Open sockets whose reading is paused. */
+  pausedCount: number
+}
+
+/**
+ * One accepted socket: hands its frames to its session, stops reading it
+ * while a budget is spent or the node is overloaded, and cleans up when it
+ * closes. A class rather than closures: a node holds one per socket, and
+ * methods are shared where closures are not.
+ */
+class Connection {
+  /**
+   * Frames ws had already parsed when reading was paused (at most one socket
+   * read's worth); handled, in order, on resume.
+   */
+  private held: Uint8Array[] | null = null
+  private resumeTimer: NodeJS.Timeout | null = null
+  private readonly budget: ConnectionBudget
+
+  constructor(
+    private readonly context: ConnectionContext,
+    private readonly ws: WebSocket,
+    private readonly peer: WebSocketPeer,
+    private readonly session: Session,
+    private readonly docId: string,
+    private readonly address: string,
+    private readonly identity: SocketIdentity | null,
+  ) {
+    this.budget = connectionBudget(context.options.throttle)
+    context.logger.info(this.fields(), 'socket opened')
+    ws.on('message', this.handleMessage.bind(this))
+    ws.on('pong', this.handlePong.bind(this))
+    ws.on('error', this.handleError.bind(this))
+    ws.on('close', this.handleClose.bind(this))
+  }
+
+  /**
+   * Fields of this socket's log lines, built per line rather than bound in a
+   * child logger: a pino child costs about a kilobyte for the socket's life.
+   */
+  private fields(): { docId: string; connId: string; userId: string | null } {
+    return { docId: this.docId, connId: this.peer.connId, userId: this.peer.userId }
+  }
+
+  private handleMessage(data: RawData, isBinary: boolean): void {
+    this.peer.isAlive = true
+    if (!isBinary) {
+      this.session.fail(CloseCode.UnsupportedData, 'text frames are not supported')
+      return
+    }
+    const frame = copyFrame(data)
+    if (this.resumeTimer !== null) (this.held ??= []).push(frame)
+    else this.handleFrame(frame)
+  }
+
+  private handleFrame(frame: Uint8Array): void {
+    try {
+      this.session.handleFrame(frame)
+    } catch (err) {
+      // A bug, not the client's fault: it costs this socket, never the node.
+      this.context.logger.error({ ...this.fields(), err }, 'frame handling failed')
+      this.session.fail(CloseCode.InternalError, 'internal error')
+      return
+    }
+    // The frame is handled whatever the budgets say; only the next one waits.
+    const { options, documentBudgets } = this.context
+    const charged = chargeMessage(this.budget, documentBudgets, this.docId, frame.byteLength)
+    if (charged.reason !== null) this.pauseReading(charged.waitMs, charged.reason)
+    else if (options.isOverloaded?.() === true)
+      this.pauseReading(OVERLOAD_RECHECK_MS, 'persist_queue')
+  }
+
+  private pauseReading(ms: number, reason: ThrottleReason | 'persist_queue'): void {
+    if (this.resumeTimer !== null) return
+    this.ws.pause()
+    this.peer.isPaused = true
+    this.context.pausedCount++
+    this.context.options.onThrottled?.(reason)
+    this.resumeTimer = setTimeout(this.resumeReading.bind(this), ms)
+  }
+
+  private resumeReading(): void {
+    if (this.context.options.isOverloaded?.() === true) {
+      this.resumeTimer = setTimeout(this.resumeReading.bind(this), OVERLOAD_RECHECK_MS)
+      return
+    }
+    this.resumeTimer = null
+    this.peer.isPaused = false
+    this.context.pausedCount--
+    while (this.resumeTimer === null && this.held !== null && this.held.length > 0)
+      this.handleFrame(this.held.shift() as Uint8Array)
+    if (this.resumeTimer === null && this.ws.readyState === WebSocket.OPEN) this.ws.resume()
+  }
+
+  private handlePong(): void {
+    this.peer.isAlive = true
+  }
+
+  private handleError(err: Error): void {
+    // ws reports protocol violations (oversized frames, bad opcodes) here
+    // and closes the socket itself.
+    this.context.logger.info(
+      { ...this.fields(), err: { message: err.message, code: (err as { code?: string }).code } },
+      'socket error',
+    )
+  }
+
+  private handleClose(code: number): void {
+    const context = this.context
+    if (this.resumeTimer !== null) {
+      clearTimeout(this.resumeTimer)
+      this.resumeTimer = null
+      context.pausedCount--
+    }
+    this.held = null
+    context.peers.delete(this.peer)
+    context.sessionsByPeer.delete(this.peer)
+    increment(context.socketsPerAddress, this.address, -1)
+    if (this.identity !== null) increment(context.socketsPerUser, this.identity.userId, -1)
+    context.rooms.leave(this.session)
+    context.options.onSocketClosed?.(code)
+    context.logger.info({ ...this.fields(), code }, 'socket closed')
+  }
+}
 
 /** Copies a frame out of ws's buffers: decoders must never see a shared buffer. */
 const copyFrame = (data: RawData): Uint8Array => {

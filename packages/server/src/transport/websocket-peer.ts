@@ -27,7 +27,7 @@ export class WebSocketPeer implements Peer {
   /** Bytes queued for a client that is not reading, past which it is closed. */
   private readonly maxSendBufferBytes: number
   /** Told once when the peer is closed for not reading, with the bytes queued. */
-  private readonly onSlowConsumer: (bufferedBytes: number) => void
+  private readonly onSlowConsumer: (bufferedBytes: number, peer: WebSocketPeer) => void
 
   constructor(
     readonly socket: WebSocket,
@@ -38,7 +38,7 @@ export class WebSocketPeer implements Peer {
       readonly sessionId: string | null
       readonly wantsSavedAcks: boolean
       readonly maxSendBufferBytes: number
-      readonly onSlowConsumer?: (bufferedBytes: number) => void
+      readonly onSlowConsumer?: (bufferedBytes: number, peer: WebSocketPeer) => void
     },
   ) {
     this.connId = options.connId
@@ -55,7 +55,8 @@ export class WebSocketPeer implements Peer {
     if (this.socket.bufferedAmount + frame.length > this.maxSendBufferBytes) {
       // Queuing more would grow memory without bound; the client resyncs
       // through the state-vector handshake when it reconnects.
-      if (this.socket.readyState === WebSocket.OPEN) this.onSlowConsumer(this.socket.bufferedAmount)
+      if (this.socket.readyState === WebSocket.OPEN)
+        this.onSlowConsumer(this.socket.bufferedAmount, this)
       this.close(CloseCode.SlowConsumer, 'send buffer full: the client is not reading')
       return
     }
