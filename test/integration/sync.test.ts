@@ -97,6 +97,60 @@ describe('sync with y-websocket providers', () => {
     a.destroy()
   })
 
+  it('shows a client that reconnects again at once, though peers echoed its removal', async () => {
+    const docId = newDocId()
+    const a = await connectProvider(server.wsUrl, docId)
+    const b = await connectProvider(server.wsUrl, docId)
+    a.provider.awareness.setLocalStateField('user', { name: 'Ann' })
+    b.provider.awareness.setLocalStateField('user', { name: 'Bea' })
+    const aSeesB = (): boolean => a.provider.awareness.getStates().has(b.doc.clientID)
+    await waitUntil(aSeesB, 'a to see b')
+    // b's connection drops; the server removes b, a's provider hears the
+    // removal and (as y-websocket providers do) echoes it to the server.
+    b.provider.disconnect()
+    await waitUntil(() => !aSeesB(), 'b to be gone for a', 5_000)
+    // Another client's echo of the removal and, late, of b's last state,
+    // with the clocks it heard, reach the server before b is back.
+    const echoer = await RawClient.open(server.wsUrl, docId)
+    const removalClock = a.provider.awareness.meta.get(b.doc.clientID)?.clock ?? 0
+    echoer.send(
+      encodeAwarenessMessage(
+        encodeAwarenessUpdate([
+          { clientId: b.doc.clientID, clock: removalClock, state: null },
+          { clientId: b.doc.clientID, clock: removalClock, state: { user: { name: 'Bea' } } },
+        ]),
+      ),
+    )
+    echoer.send(new Uint8Array([MessageType.QueryAwareness]))
+    await waitUntil(
+      () => echoer.received.filter((f) => f[0] === MessageType.Awareness).length >= 2,
+      'the echo handled',
+    )
+    // The provider dropped a's state but kept its clock, so the server's
+    // snapshot (same clock) would be ignored until a's 15 s renewal; the web
+    // app forgets those clocks on disconnect, and so does this client.
+    const awareness = b.provider.awareness
+    for (const id of [...awareness.meta.keys()]) {
+      if (id !== b.doc.clientID && !awareness.states.has(id)) awareness.meta.delete(id)
+    }
+    // b comes back and renews its state, as the web app does on every
+    // connection: a sees it well before y-websocket's 15 s renewal.
+    b.provider.connect()
+    await waitUntil(() => b.provider.wsconnected, 'b reconnected')
+    const backAt = Date.now()
+    b.provider.awareness.setLocalState(b.provider.awareness.getLocalState())
+    await waitUntil(aSeesB, 'a to see b again', 5_000)
+    expect(Date.now() - backAt).toBeLessThan(2_000)
+    await waitUntil(
+      () => b.provider.awareness.getStates().has(a.doc.clientID),
+      'b to see a again',
+      5_000,
+    )
+    a.destroy()
+    b.destroy()
+    echoer.close()
+  })
+
   it('removes the presence of a client that vanishes without a close frame', async () => {
     const docId = newDocId()
     const watcher = await connectProvider(server.wsUrl, docId)

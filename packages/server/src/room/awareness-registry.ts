@@ -7,6 +7,17 @@
  * only write the ids it owns; ids are released when the session ends, and
  * the server then publishes their removal itself, which is how a client that
  * vanished without a close frame disappears for everyone.
+ *
+ * A released id is remembered, with its removal's clock, for as long as
+ * clients remember removals (`REMOTE_AWARENESS_TTL_MS`). y-websocket clients
+ * echo every change they hear, removals included, so the first message
+ * about a departed id is often another client's echo of its removal; were
+ * that enough to claim the id, the client itself, reconnecting a moment
+ * later, would be refused as a stranger and stay invisible. So a removed id
+ * is claimed only by a present state with a higher clock than its removal:
+ * an echo never has one, the returning client does as soon as it renews its
+ * state (the web app does on every connection; y-websocket's provider at its
+ * next 15 s renewal, which peers need anyway to accept it again).
  */
 import type { AwarenessEntry } from '@quire/protocol'
 
@@ -25,12 +36,17 @@ export const REMOTE_AWARENESS_TTL_MS = 30_000
 
 interface AwarenessRecord {
   clock: number
+  /** Null once removed: the record then only remembers the removal's clock. */
   state: Record<string, unknown> | null
+  /** The session (or another node) that may write it; `RELEASED` after its session ended. */
   owner: object
   /** Set for entries published by another node. */
   remoteNodeId: string | null
   updatedAtMs: number
 }
+
+/** Owner of the records of sessions that ended. */
+const RELEASED: object = Object.freeze({})
 
 /** Why an awareness entry was not applied. */
 export type AwarenessRejection = 'owned-by-another-session' | 'too-many-ids'
@@ -80,9 +96,18 @@ export class AwarenessRegistry {
         record = undefined
       }
       if (record !== undefined && record.owner !== owner) {
-        rejected = 'owned-by-another-session'
-        continue
+        if (record.state === null) {
+          // A removed id: echoes of it (no newer clock) are dropped quietly;
+          // its client, returning with a renewed state, takes it back.
+          if (entry.state === null || entry.clock <= record.clock) continue
+          this.forget(record.owner, entry.clientId)
+          record = undefined
+        } else {
+          rejected = 'owned-by-another-session'
+          continue
+        }
       }
+      if (record === undefined && entry.state === null) continue
       if (record === undefined && !this.claim(owner, entry.clientId)) {
         rejected = 'too-many-ids'
         continue
@@ -114,8 +139,12 @@ export class AwarenessRegistry {
     const accepted: AwarenessEntry[] = []
     for (const entry of entries) {
       const record = this.records.get(entry.clientId)
-      if (record !== undefined && record.remoteNodeId === null) continue
-      if (record !== undefined && record.owner === owner && !isNewer(entry, record)) continue
+      // A local session's id stays local; a released one goes to whichever
+      // node its client returned to, once that node sends a newer state.
+      if (record !== undefined && record.remoteNodeId === null && record.owner !== RELEASED)
+        continue
+      const isKnown = record !== undefined && (record.owner === owner || record.owner === RELEASED)
+      if (isKnown && !isNewer(entry, record)) continue
       if (record !== undefined && record.owner !== owner) this.forget(record.owner, entry.clientId)
       this.records.set(entry.clientId, {
         clock: entry.clock,
@@ -130,18 +159,29 @@ export class AwarenessRegistry {
   }
 
   /**
-   * Forgets every id `owner` held and returns the removals to broadcast
-   * (clock advanced so every peer accepts them).
+   * Releases every id `owner` held and returns the removals to broadcast.
+   * A removal keeps the state's clock: peers holding the state accept a
+   * removal at its own clock (y-protocols), and the client, coming back,
+   * needs only one renewal to be newer than it.
    */
   release(owner: object): AwarenessEntry[] {
     const ids = this.idsByOwnerMap?.get(owner)
     if (ids === undefined) return []
     this.idsByOwner.delete(owner)
+    this.dropOldRemovals()
     const removals: AwarenessEntry[] = []
+    const now = Date.now()
     for (const clientId of ids) {
       const record = this.records.get(clientId)
-      this.records.delete(clientId)
-      if (record?.state != null) removals.push({ clientId, clock: record.clock + 1, state: null })
+      if (record === undefined) continue
+      if (record.state !== null) removals.push({ clientId, clock: record.clock, state: null })
+      this.records.set(clientId, {
+        clock: record.clock,
+        state: null,
+        owner: RELEASED,
+        remoteNodeId: null,
+        updatedAtMs: now,
+      })
     }
     return removals
   }
@@ -152,7 +192,8 @@ export class AwarenessRegistry {
     if (this.recordsById === null) return entries
     const expiredBefore = Date.now() - REMOTE_AWARENESS_TTL_MS
     for (const [clientId, record] of this.recordsById) {
-      if (record.remoteNodeId !== null && record.updatedAtMs < expiredBefore) {
+      const isExpiring = record.remoteNodeId !== null || record.owner === RELEASED
+      if (isExpiring && record.updatedAtMs < expiredBefore) {
         this.records.delete(clientId)
         continue
       }
@@ -167,6 +208,18 @@ export class AwarenessRegistry {
     let count = 0
     for (const record of this.recordsById?.values() ?? []) if (record.state !== null) count++
     return count
+  }
+
+  /**
+   * Forgets removals older than clients remember them, so a room's memory is
+   * bounded by the ids seen in the last `REMOTE_AWARENESS_TTL_MS`.
+   */
+  private dropOldRemovals(): void {
+    if (this.recordsById === null) return
+    const before = Date.now() - REMOTE_AWARENESS_TTL_MS
+    for (const [clientId, record] of this.recordsById) {
+      if (record.owner === RELEASED && record.updatedAtMs < before) this.records.delete(clientId)
+    }
   }
 
   private isExpired(record: AwarenessRecord): boolean {
