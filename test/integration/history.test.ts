@@ -158,12 +158,32 @@ describe('document history', () => {
     const audit = await owner.call('GET', `/api/documents/${docId}/audit`)
     expect(audit.status).toBe(200)
     const { entries } = (await audit.json()) as {
-      entries: { userId: string; name: string; connId: string | null; updates: number }[]
+      entries: {
+        userId: string
+        name: string
+        sessionId: string | null
+        connId: string | null
+        updates: number
+      }[]
     }
     expect(entries.map((entry) => entry.name).sort()).toEqual(
       expect.arrayContaining(['Emil', 'Hana']),
     )
     expect(entries.every((entry) => entry.updates >= 1)).toBe(true)
+    // Edits typed through a socket name the sign-in session they came from.
+    const sessionsDb = new pg.Client({ connectionString: server.databaseUrl as string })
+    await sessionsDb.connect()
+    try {
+      const { rows } = await sessionsDb.query<{ id: string }>(
+        'SELECT id FROM sessions WHERE user_id = $1',
+        [editor.userId],
+      )
+      const typed = entries.filter((e) => e.userId === editor.userId && e.connId !== null)
+      expect(typed.length).toBeGreaterThan(0)
+      for (const entry of typed) expect(rows.map((row) => row.id)).toContain(entry.sessionId)
+    } finally {
+      await sessionsDb.end()
+    }
     expect((await editor.call('GET', `/api/documents/${docId}/audit`)).status).toBe(403)
     for (const client of [ownerClient, editorClient]) client.provider.destroy()
   })

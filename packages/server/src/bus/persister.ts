@@ -238,12 +238,14 @@ const persistDocument = async (
       if (data === undefined || busId === undefined) continue
       const user = fields.get(StreamField.user)?.toString('utf8') ?? ''
       const conn = fields.get(StreamField.conn)?.toString('utf8') ?? ''
+      const session = fields.get(StreamField.session)?.toString('utf8') ?? ''
       appends.push(
         options.store.appendUpdate({
           docId,
           update: new Uint8Array(data),
           userId: user === '' ? null : user,
           connId: conn === '' ? null : conn,
+          sessionId: session === '' ? null : session,
           receivedAtMs: Number(fields.get(StreamField.receivedAt)?.toString('utf8') ?? Date.now()),
           busId,
         }),

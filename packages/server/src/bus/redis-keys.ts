@@ -70,6 +70,8 @@ export const StreamField = {
   busId: 'b',
   user: 'u',
   conn: 'c',
+  /** Sign-in session of the connection (absent in entries written before it existed). */
+  session: 's',
   /** Server receive time, epoch ms. */
   receivedAt: 't',
 } as const

@@ -256,6 +256,8 @@ class RedisDocumentLog implements RedisLog {
             record.userId ?? '',
             StreamField.conn,
             record.connId ?? '',
+            StreamField.session,
+            record.sessionId ?? '',
             StreamField.receivedAt,
             String(record.receivedAtMs),
             StreamField.data,

@@ -10,6 +10,8 @@ export interface Peer {
   readonly userId: string | null
   /** The user's display name as the server knows it (stamped on presence), or null. */
   readonly userName: string | null
+  /** The sign-in session the connection was opened with (audit), or null. */
+  readonly sessionId?: string | null
   /** Whether the client asked for Quire's saved acknowledgements. */
   readonly wantsSavedAcks: boolean
   /**

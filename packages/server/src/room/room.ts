@@ -21,6 +21,8 @@ import type { DocumentLog, DocumentLogListener, OpenedDocument } from './documen
 export interface Attribution {
   readonly userId: string | null
   readonly connId: string | null
+  /** The sign-in session of the connection, when there is one. */
+  readonly sessionId?: string | null
 }
 
 /** Something that receives the room's broadcasts: an open session. */
@@ -389,6 +391,7 @@ export class Room implements DocumentLogListener {
       update,
       userId: attribution.userId,
       connId: attribution.connId,
+      sessionId: attribution.sessionId ?? null,
       receivedAtMs: Date.now(),
       busId: this.deps.nextBusId(),
     })

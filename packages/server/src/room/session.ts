@@ -219,6 +219,7 @@ export class Session implements RoomMember {
     const outcome = room.applyUpdate(update, this, {
       userId: this.peer.userId,
       connId: this.peer.connId,
+      sessionId: this.peer.sessionId ?? null,
     })
     if (!outcome.ok) {
       if (outcome.reason === 'too-much-pending') {

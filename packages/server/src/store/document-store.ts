@@ -13,6 +13,12 @@ export interface UpdateRecord {
   readonly userId: string | null
   /** Connection that sent it (unique per node and process start), or null for server-made edits. */
   readonly connId: string | null
+  /**
+   * Sign-in session (refresh-token family) the connection was opened with,
+   * for the audit listing; null with `--auth none` and for server-made
+   * edits. Optional so records written before it existed still decode.
+   */
+  readonly sessionId?: string | null
   /** Server receive time, epoch milliseconds. */
   readonly receivedAtMs: number
   /**

@@ -177,7 +177,9 @@ export const readLastSeq = async (client: SqlClient, docId: string): Promise<num
 export interface AuditEntry {
   readonly userId: string | null
   readonly name: string | null
-  /** The connection (one socket of one editing session) the edits came through. */
+  /** The sign-in session (refresh-token family) the edits came from; null without accounts. */
+  readonly sessionId: string | null
+  /** The connection (one socket of that session) the edits came through. */
   readonly connId: string | null
   readonly firstAt: Date
   readonly lastAt: Date
@@ -187,19 +189,19 @@ export interface AuditEntry {
 }
 
 /**
- * Who changed `docId`, when, and through which connection: the update log
- * grouped by connection, most recent first. Edits made by the server itself
- * (restores carry the person's id; seeding and migration carry none) have a
- * null connection.
+ * Who changed `docId`, when, and from which sign-in session and connection:
+ * the update log grouped by connection, most recent first. Edits made by the
+ * server itself (restores carry the person's id; seeding and migration carry
+ * none) have a null session and connection.
  */
 export const listAudit = (client: SqlClient, docId: string, limit = 200): Promise<AuditEntry[]> =>
   client.query<AuditEntry>(
-    `SELECT u.user_id AS "userId", us.name, u.conn_id AS "connId",
+    `SELECT u.user_id AS "userId", us.name, u.session_id AS "sessionId", u.conn_id AS "connId",
             min(u.received_at) AS "firstAt", max(u.received_at) AS "lastAt",
             count(*)::int AS updates, min(u.seq)::float8 AS "fromSeq", max(u.seq)::float8 AS "toSeq"
        FROM updates u LEFT JOIN users us ON us.id = u.user_id
       WHERE u.doc_id = $1
-      GROUP BY u.user_id, us.name, u.conn_id
+      GROUP BY u.user_id, us.name, u.session_id, u.conn_id
       ORDER BY max(u.seq) DESC
       LIMIT $2`,
     [docId, limit],

@@ -26,7 +26,7 @@ export interface BatchResult {
   readonly documents: readonly CommittedDocument[]
 }
 
-const UPDATE_COLUMNS = 7
+const UPDATE_COLUMNS = 8
 const DOCUMENT_COLUMNS = 2
 const toTimestamp = (param: string): string => `to_timestamp(${param}::float8 / 1000)`
 
@@ -172,13 +172,14 @@ const insertUpdates = async (
         record.update,
         record.userId,
         record.connId,
+        record.sessionId ?? null,
         record.receivedAtMs,
         record.busId,
       )
     }
-    const wrap = [undefined, undefined, undefined, undefined, undefined, toTimestamp]
+    const wrap = [undefined, undefined, undefined, undefined, undefined, undefined, toTimestamp]
     await tx.query(
-      `INSERT INTO updates (doc_id, seq, data, user_id, conn_id, received_at, bus_id)
+      `INSERT INTO updates (doc_id, seq, data, user_id, conn_id, session_id, received_at, bus_id)
          VALUES ${buildValuesList(chunk.length, UPDATE_COLUMNS, wrap)}`,
       params,
     )
