@@ -605,4 +605,24 @@ describe('the web app', () => {
     const path = await saveScreenshot(page, 'narrow-editor')
     expect(path).toMatch(/narrow-editor\.png$/)
   })
+
+  it('says the app needs accounts when the server runs with --auth none, instead of loading forever', async () => {
+    const bare = await startAppServer({ auth: 'none' })
+    try {
+      // Such a node has no /api at all.
+      expect((await fetch(`${bare.url}/api/auth/me`)).status).toBe(404)
+      const context = await browser.newContext({ baseURL: bare.url })
+      contexts.push(context)
+      const page = await context.newPage()
+      for (const path of ['/', '/signin', `/d/${randomUUID()}`]) {
+        await page.goto(path)
+        await page.getByRole('heading', { name: 'This server has no accounts' }).waitFor()
+        expect(await page.getByRole('main').textContent()).toContain(
+          'start it with --auth required',
+        )
+      }
+    } finally {
+      await bare.dispose()
+    }
+  })
 })

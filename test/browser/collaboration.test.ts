@@ -224,6 +224,22 @@ describe('collaborating in the browser', () => {
 
     expect(await editorOf(cleo.page).getAttribute('contenteditable')).toBe('false')
     expect(await cleo.page.getByRole('button', { name: 'Bold' }).isDisabled()).toBe(true)
+    // Every button of the toolbar is disabled and looks it, undo and redo
+    // alike (only the pressed ones, showing where the caret is, differ).
+    const looks = await cleo.page
+      .getByRole('toolbar', { name: 'Formatting' })
+      .getByRole('button')
+      .evaluateAll((buttons) =>
+        buttons
+          .filter((button) => button.getAttribute('aria-pressed') !== 'true')
+          .map((button) => {
+            const style = getComputedStyle(button)
+            return `${(button as HTMLButtonElement).disabled} ${style.opacity} ${style.color}`
+          }),
+      )
+    expect(looks.length).toBeGreaterThan(14)
+    expect(new Set(looks)).toEqual(new Set([looks[0]]))
+    expect(looks[0]?.startsWith('true')).toBe(true)
     await editorOf(cleo.page).click()
     await cleo.page.keyboard.type('Cleo tries')
     await ada.page.keyboard.type(' More.')
@@ -345,6 +361,39 @@ describe('collaborating in the browser', () => {
     }
     expect(text).not.toContain('beta')
     expect(text.length).toBe('alpha BETABeta gamma delta'.length)
+  })
+
+  it('shows both people to each other again right after a connection comes back', async () => {
+    const docId = await createSharedDocument(server, ada, 'Presence', [
+      { person: bob, role: 'editor' },
+    ])
+    await Promise.all([openDocument(ada, docId), openDocument(bob, docId)])
+    await focusEnd(ada.page)
+    await ada.page.keyboard.type('Ada is here.')
+    await waitForSameText([ada.page, bob.page], "Ada's line arrives")
+    await focusEnd(bob.page)
+    await bob.page.keyboard.type(' Bob too.')
+    const sees = async (viewer: Person, other: Person): Promise<boolean> => {
+      const avatar = viewer.page.locator(`[data-testid="avatar"][data-name="${other.name}"]`)
+      const caret = viewer.page.locator('.collaboration-carets__label', { hasText: other.name })
+      return (await avatar.count()) === 1 && (await caret.count()) === 1
+    }
+    const bothSee = async (): Promise<boolean> => (await sees(ada, bob)) && (await sees(bob, ada))
+    await waitUntil(bothSee, 'both see each other', 10_000)
+
+    // Bob's network drops until Ada has seen him leave, then comes back.
+    await bob.context.setOffline(true)
+    await waitUntil(async () => !(await sees(ada, bob)), 'Ada sees Bob leave', 15_000)
+    await bob.context.setOffline(false)
+    await waitUntil(
+      async () =>
+        (await bob.page.getByTestId('connection-status').getAttribute('data-state')) ===
+        'connected',
+      'Bob connected again',
+      20_000,
+    )
+    // Not after the 15 s renewal of awareness states: right away.
+    await waitUntil(bothSee, 'both see each other again within 3 s', 3_000, 50)
   })
 
   it('removes the caret of a person whose browser died without closing (F7)', async () => {

@@ -127,6 +127,17 @@ describe('history in the browser', () => {
     expect(
       await versionEditorOf(page).locator(`[data-author="${ada.userId}"]`).allTextContents(),
     ).toEqual(['First draft.'])
+    // The first author listed has the colour of their avatar (the others
+    // too, unless two people's colours collide in one version).
+    const firstAuthor = page.getByTestId('legend-author').first()
+    const firstName = (await firstAuthor.textContent()) ?? ''
+    const swatchColor = await firstAuthor
+      .locator('.legend-swatch')
+      .evaluate((swatch) => getComputedStyle(swatch).backgroundColor)
+    const avatarColor = await page
+      .locator(`[data-testid="avatar"][data-name="${firstName}"] .avatar`)
+      .evaluate((avatar) => getComputedStyle(avatar).backgroundColor)
+    expect(swatchColor).toBe(avatarColor)
     await saveScreenshot(page, 'history-authors')
 
     // Scrub: the slider's start is the empty document, a step back from the
@@ -178,11 +189,91 @@ describe('history in the browser', () => {
     )
     expect(await editorOf(page).textContent()).not.toContain('Bob was here')
 
+    // The slider is back at Now after the restore, and stays there as the
+    // list learns of the updates made since.
+    const position = panel.getByTestId('scrubber-position')
+    const sliderAt = async (): Promise<{ value: string; max: string | null }> => ({
+      value: await scrubber.inputValue(),
+      max: await scrubber.getAttribute('max'),
+    })
+    expect(await position.textContent()).toBe('Now')
+    const { max: maxAfterRestore } = await sliderAt()
+    expect((await sliderAt()).value).toBe(maxAfterRestore)
+    await waitUntil(
+      async () => (await sliderAt()).max !== maxAfterRestore,
+      'the list refreshes with the later updates',
+      15_000,
+      100,
+    )
+    const later = await sliderAt()
+    expect(later.value).toBe(later.max)
+    expect(await position.textContent()).toBe('Now')
+
     // Escape closes the panel and gives focus back to its button.
     await panel.getByTestId('history-scrubber').focus()
     await page.keyboard.press('Escape')
     await panel.waitFor({ state: 'detached' })
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('History')
+  })
+
+  it('fits a 390 px wide phone: every toolbar button in reach, history below the editor', async () => {
+    const docId = await createSharedDocument(server, ada, 'Phone', [
+      { person: bob, role: 'editor' },
+    ])
+    const page = ada.page
+    await page.setViewportSize({ width: 390, height: 844 })
+    try {
+      await openDocument(ada, docId)
+      await typeAtEnd(page, 'Typed on a phone.')
+      await waitForSaved(page)
+
+      // No sideways scrolling anywhere, and every toolbar button can be reached.
+      const buttons = page.getByRole('toolbar', { name: 'Formatting' }).getByRole('button')
+      expect(await buttons.count()).toBe(17)
+      for (const button of await buttons.all()) {
+        await button.scrollIntoViewIfNeeded()
+        expect(await button.isVisible()).toBe(true)
+        const box = await button.boundingBox()
+        expect(box, (await button.getAttribute('aria-label')) ?? '').not.toBeNull()
+        expect(box?.x ?? -1).toBeGreaterThanOrEqual(0)
+        expect((box?.x ?? 0) + (box?.width ?? 0)).toBeLessThanOrEqual(390)
+      }
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(
+        390,
+      )
+
+      // The header keeps to two rows, Share on the first.
+      const header = page.locator('header.app-header')
+      const rowOf = async (name: string): Promise<number> => {
+        const box = await header.getByRole('button', { name, exact: true }).boundingBox()
+        return Math.round((box?.y ?? 0) + (box?.height ?? 0) / 2)
+      }
+      const titleBox = await header.getByLabel('Document title').boundingBox()
+      const titleRow = Math.round((titleBox?.y ?? 0) + (titleBox?.height ?? 0) / 2)
+      expect(Math.abs((await rowOf('Share')) - titleRow)).toBeLessThan(8)
+      expect(await rowOf('History')).toBe(await rowOf('Export'))
+      expect(await rowOf('History')).toBeGreaterThan(titleRow)
+      const headerBox = await header.boundingBox()
+      expect(headerBox?.height ?? 0).toBeLessThan(110)
+
+      // The history panel opens below the editor.
+      await header.getByRole('button', { name: 'History', exact: true }).click()
+      const panel = page.getByTestId('history-panel')
+      await panel.waitFor({ state: 'visible' })
+      const editorBox = await editorOf(page).boundingBox()
+      const panelBox = await panel.boundingBox()
+      expect(panelBox?.y ?? 0).toBeGreaterThanOrEqual(
+        (editorBox?.y ?? 0) + (editorBox?.height ?? 0),
+      )
+      // Scrolled into sight as it opens, below the sticky header.
+      const stickyHeaderBox = await header.boundingBox()
+      expect(panelBox?.y ?? 0).toBeGreaterThanOrEqual(stickyHeaderBox?.height ?? 0)
+      expect((panelBox?.y ?? 999) + 100).toBeLessThan(844)
+      expect((panelBox?.x ?? -1) + (panelBox?.width ?? 999)).toBeLessThanOrEqual(390)
+      await saveScreenshot(page, 'narrow-history')
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 800 })
+    }
   })
 
   it('exports the document as a file from the editor menu', async () => {
@@ -215,7 +306,32 @@ describe('history in the browser', () => {
     await page.waitForURL(/\/d\/[^/]+$/)
     await editorOf(page).locator('h1').filter({ hasText: 'Packing' }).waitFor()
     expect(await editorOf(page).locator('strong').textContent()).toBe('map')
+    // Named by its first heading, not by the file.
     await page.goto('/')
-    await page.getByTestId('document-row').filter({ hasText: 'Trip notes' }).waitFor()
+    await page.getByTestId('document-row').filter({ hasText: 'Packing' }).waitFor()
+    expect(await page.getByTestId('document-row').filter({ hasText: 'Trip notes' }).count()).toBe(0)
+  })
+
+  it("names an import by an HTML file's <title>, else its heading, else the file name", async () => {
+    const page = ada.page
+    const importFile = async (name: string, mimeType: string, content: string): Promise<void> => {
+      await page.goto('/')
+      await page.getByRole('heading', { name: 'Documents' }).waitFor()
+      await page
+        .getByTestId('import-file')
+        .setInputFiles({ name, mimeType, buffer: Buffer.from(content) })
+      await page.waitForURL(/\/d\/[^/]+$/)
+      await editorOf(page).waitFor()
+    }
+    await importFile(
+      'export.html',
+      'text/html',
+      '<html><head><title>Quarterly plan</title></head><body><h1>Intro</h1><p>Text.</p></body></html>',
+    )
+    expect(await page.getByLabel('Document title').inputValue()).toBe('Quarterly plan')
+    await importFile('page.html', 'text/html', '<p>Before.</p><h2>Budget</h2><p>After.</p>')
+    expect(await page.getByLabel('Document title').inputValue()).toBe('Budget')
+    await importFile('Loose notes.md', 'text/markdown', 'No heading, *just* text.\n')
+    expect(await page.getByLabel('Document title').inputValue()).toBe('Loose notes')
   })
 })

@@ -37,6 +37,16 @@ const Routes = (): ReactElement => {
     document.title = titleOf(route.page)
   }, [route.page])
 
+  if (session.status === 'no-accounts') {
+    return (
+      <MessagePage title="This server has no accounts" message={NO_ACCOUNTS_MESSAGE}>
+        <p className="muted">
+          Documents on it are reached by their sync address only, by programs such as the benchmarks
+          and protocol tests.
+        </p>
+      </MessagePage>
+    )
+  }
   switch (route.page) {
     case 'signin':
     case 'signup':
@@ -51,6 +61,10 @@ const Routes = (): ReactElement => {
       return route satisfies never
   }
 }
+
+/** What a person sees when the node runs without accounts. */
+export const NO_ACCOUNTS_MESSAGE =
+  'This server runs without accounts (--auth none); the web app needs accounts: start it with --auth required.'
 
 const titleOf = (page: ReturnType<typeof parseRoute>['page']): string => {
   switch (page) {

@@ -18,10 +18,15 @@ import { fetchMe } from './api/endpoints.js'
 import type { Me } from './api/types.js'
 import { CACHED_ME_KEY, loadCachedJson, storeCachedJson } from './sync/offline-cache.js'
 
-/** Where the session stands. `offline`: the server could not be asked; `me` is the cached answer. */
+/**
+ * Where the session stands. `offline`: the server could not be asked; `me`
+ * is the cached answer. `no-accounts`: the server has no account API (it
+ * runs with `--auth none`, for tests and benchmarks), so the app cannot work.
+ */
 export type SessionState =
   | { readonly status: 'loading' }
   | { readonly status: 'signed-out' }
+  | { readonly status: 'no-accounts' }
   | { readonly status: 'signed-in'; readonly me: Me }
   | { readonly status: 'offline'; readonly me: Me | null }
 
@@ -50,6 +55,9 @@ export const SessionProvider = ({ children }: { children: ReactNode }): ReactEle
       next = { status: 'signed-in', me: result.data }
     } else if (result.status === 401) {
       next = { status: 'signed-out' }
+    } else if (result.status === 404) {
+      // With `--auth none` a node serves no `/api` routes at all (docs/API.md).
+      next = { status: 'no-accounts' }
     } else {
       next = { status: 'offline', me: readCachedMe() }
     }

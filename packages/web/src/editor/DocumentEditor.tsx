@@ -92,29 +92,31 @@ export const DocumentEditor = ({
 
   return (
     <div className="editor-page">
-      <AppHeader>
+      <AppHeader className="editor-header">
         <DocumentTitle info={info} isEditable={canEdit(info.role)} />
         <div className="header-spacer" />
         <Avatars awareness={sync.provider.awareness} self={me.user} />
         <SyncStatus snapshot={snapshot} />
-        <ExportMenu docId={info.id} title={info.title} />
-        <button
-          ref={historyButton}
-          type="button"
-          className="button"
-          aria-expanded={isHistoryOpen}
-          aria-controls={historyPanelId}
-          onClick={() => {
-            setIsHistoryOpen((open) => !open)
-            setViewed(null)
-          }}
-        >
-          History
-        </button>
+        <div className="header-actions">
+          <ExportMenu docId={info.id} title={info.title} />
+          <button
+            ref={historyButton}
+            type="button"
+            className="button"
+            aria-expanded={isHistoryOpen}
+            aria-controls={historyPanelId}
+            onClick={() => {
+              setIsHistoryOpen((open) => !open)
+              setViewed(null)
+            }}
+          >
+            History
+          </button>
+        </div>
         {info.role === 'owner' && (
           <button
             type="button"
-            className="button button-primary"
+            className="button button-primary header-share"
             onClick={() => setIsShareOpen(true)}
           >
             Share

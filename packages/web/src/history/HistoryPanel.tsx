@@ -31,6 +31,8 @@ export interface ViewedVersion {
 const SCRUB_DEBOUNCE_MS = 150
 /** How often an open panel refreshes the list, ms. */
 const REFRESH_INTERVAL_MS = 5_000
+/** Screens on which the panel sits below the editor (as in styles.css). */
+const NARROW_LAYOUT_QUERY = '(max-width: 900px)'
 /** Longest version name the server accepts. */
 const MAX_VERSION_NAME_LENGTH = 200
 
@@ -56,6 +58,7 @@ export const HistoryPanel = ({
   const [scrubSeq, setScrubSeq] = useState<number | null>(null)
   const headingId = useId()
   const scrubTimer = useRef<ReturnType<typeof setTimeout> | null>(null)
+  const panel = useRef<HTMLElement>(null)
 
   const refresh = useCallback(async (): Promise<void> => {
     const result = await listVersions(docId)
@@ -72,6 +75,11 @@ export const HistoryPanel = ({
     const timer = setInterval(() => void refresh(), REFRESH_INTERVAL_MS)
     return () => clearInterval(timer)
   }, [refresh])
+  // On narrow screens the panel is below the editor (styles.css): bring it
+  // into sight when it opens, or the History button seems to do nothing.
+  useEffect(() => {
+    if (matchMedia(NARROW_LAYOUT_QUERY).matches) panel.current?.scrollIntoView({ block: 'start' })
+  }, [])
   useEffect(
     () => () => {
       if (scrubTimer.current !== null) clearTimeout(scrubTimer.current)
@@ -83,11 +91,19 @@ export const HistoryPanel = ({
   const lastSeq = list?.lastSeq ?? 0
   const sinceFor = (seq: number): number => versions.find((v) => v.seq < seq)?.seq ?? 0
 
+  // Back at the live document (after "Back", a restore, or choosing
+  // "Current document"), the slider is at Now again and follows new updates.
+  useEffect(() => {
+    if (viewed === null) setScrubSeq(null)
+  }, [viewed])
+
   const handleScrub = (seq: number): void => {
     setScrubSeq(seq)
     if (scrubTimer.current !== null) clearTimeout(scrubTimer.current)
     // Loading a state costs a request: load where the slider rests.
     scrubTimer.current = setTimeout(() => {
+      // Resting at the end is Now: the slider follows updates that arrive.
+      if (seq === lastSeq) setScrubSeq(null)
       onView(
         seq === lastSeq
           ? null
@@ -99,6 +115,7 @@ export const HistoryPanel = ({
   const sliderSeq = scrubSeq ?? viewed?.seq ?? lastSeq
   return (
     <aside
+      ref={panel}
       id={id}
       className="history-panel"
       aria-labelledby={headingId}
@@ -135,7 +152,11 @@ export const HistoryPanel = ({
             onChange={(event) => handleScrub(Number(event.target.value))}
           />
         </label>
-        <span className="muted scrubber-position" aria-live="polite">
+        <span
+          className="muted scrubber-position"
+          aria-live="polite"
+          data-testid="scrubber-position"
+        >
           {sliderSeq >= lastSeq ? 'Now' : `Update ${sliderSeq} of ${lastSeq}`}
         </span>
       </div>

@@ -13,7 +13,7 @@ import { type ReactElement, useEffect, useRef, useState } from 'react'
 import * as Y from 'yjs'
 import { fetchVersionChanges, fetchVersionState } from '../api/endpoints.js'
 import type { ChangeAttrs, VersionEditor } from '../api/types.js'
-import { PALETTE_SIZE, paletteColor } from '../sync/user-color.js'
+import { colorIndexesForUsers, paletteColor } from '../sync/user-color.js'
 import { ChangeMark, type DescribeChange } from './change-mark.js'
 
 /** What the view shows of a version. */
@@ -44,8 +44,9 @@ export const VersionView = ({
 }): ReactElement => {
   const [state, setState] = useState<LoadState>({ status: 'loading' })
   const describe = useRef<DescribeChange>((attrs) => attrs.kind)
-  // Colours by position among this version's authors, so that two people
-  // in one version never share a colour (up to the palette's size).
+  // Each person's own colour (as their caret and avatar have it), unless
+  // another author of this version has it already: two people in one
+  // version never share a colour (up to the palette's size).
   const colorIndexes = useRef(new Map<string, number>())
   const editor = useEditor({
     extensions: [
@@ -97,9 +98,7 @@ export const VersionView = ({
       if (!isCurrent) return { status: 'loading' }
       const names = new Map(result.data.authors.map((author) => [author.id, author.name]))
       describe.current = (attrs) => describeRun(attrs, names)
-      colorIndexes.current = new Map(
-        result.data.authors.map((author, index) => [author.id, index % PALETTE_SIZE]),
-      )
+      colorIndexes.current = colorIndexesForUsers(result.data.authors.map((author) => author.id))
       show(result.data.doc)
       const summary =
         mode === 'changes'

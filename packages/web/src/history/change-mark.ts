@@ -33,6 +33,10 @@ const ATTRIBUTES = ['kind', 'author', 'at', 'deletedBy', 'deletedAt'] as const
 
 export const ChangeMark = Mark.create<ChangeMarkOptions>({
   name: 'change',
+  // Outermost of all marks (ProseMirror nests marks by schema order, which
+  // TipTap sorts by priority): one element spans a run whatever other marks
+  // its text has, so its tint and underline cover inline code's padding too.
+  priority: 10_000,
   // Runs next to each other with different authors stay separate.
   excludes: '',
   inclusive: false,

@@ -22,6 +22,7 @@ import { Link } from '../components/Link.js'
 import { navigate } from '../router.js'
 import { meOf, useSession } from '../session.js'
 import { clearOfflineData } from '../sync/offline-cache.js'
+import { importTitleOf } from './import-title.js'
 
 /** Largest file sent to the import, bytes: the server's limit (1 MiB), checked here first. */
 const MAX_IMPORT_BYTES = 1024 * 1024
@@ -84,16 +85,13 @@ export const DocumentsPage = (): ReactElement => {
       setNotice(`“${file.name}” is too large to import (at most 1 MB).`)
       return
     }
-    const title =
-      file.name
-        .replace(/\.[^.]+$/, '')
-        .trim()
-        .slice(0, MAX_TITLE_LENGTH) || 'Imported'
+    const content = await file.text()
+    const title = importTitleOf(file.name, format, content)
     const result = await importDocument({
       orgId: activeOrgId,
-      title,
+      ...(title === undefined ? {} : { title }),
       format,
-      content: await file.text(),
+      content,
     })
     if (result.ok) navigate(`/d/${result.data.id}`)
     else setNotice(`Could not import “${file.name}”: ${result.error}`)

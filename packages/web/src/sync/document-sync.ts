@@ -22,6 +22,7 @@ import {
   rememberCachedDocument,
   storeHasUnsavedEdits,
 } from './offline-cache.js'
+import { attachPresence } from './presence.js'
 import { QUIRE_MESSAGE_TYPE, SaveTracker } from './save-tracker.js'
 
 /** The link to the server, as the status indicator shows it. */
@@ -76,6 +77,7 @@ export class DocumentSync {
   readonly provider: WebsocketProvider
   private readonly persistence: IndexeddbPersistence
   private readonly tracker: SaveTracker
+  private readonly detachPresence: () => void
   private snapshot: SyncSnapshot
   private readonly listeners = new Set<() => void>()
 
@@ -111,6 +113,8 @@ export class DocumentSync {
     this.provider.messageHandlers[QUIRE_MESSAGE_TYPE] = (_encoder, decoder) => {
       this.tracker.handleQuireMessage(decoding.readVarUint(decoder), decoding.readVarUint(decoder))
     }
+    // Before any other status listener: a reconnect republishes presence.
+    this.detachPresence = attachPresence(this.provider)
     // Registered after the provider's own handler, so it runs after the
     // provider has (or has not) sent the update.
     this.doc.on('update', (_update: Uint8Array, origin: unknown) => {
@@ -153,6 +157,7 @@ export class DocumentSync {
     this.clearReconnectTimer()
     removeEventListener('online', this.handleOnline)
     removeEventListener('offline', this.handleOffline)
+    this.detachPresence()
     this.provider.destroy()
     void this.persistence.destroy()
     this.doc.destroy()

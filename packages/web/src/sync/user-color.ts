@@ -28,6 +28,28 @@ export const colorIndexForUser = (userId: string): number => {
   return Math.abs(hash) % PALETTE.length
 }
 
+/**
+ * Palette indexes for people shown together (the authors of one version):
+ * each gets `colorIndexForUser`, their caret and avatar colour, unless an
+ * earlier one in `userIds` took it; then the next free index. Up to the
+ * palette's size, no two share a colour; past it, indexes repeat.
+ */
+export const colorIndexesForUsers = (userIds: readonly string[]): Map<string, number> => {
+  const indexes = new Map<string, number>()
+  const taken = new Set<number>()
+  for (const userId of userIds) {
+    if (indexes.has(userId)) continue
+    let index = colorIndexForUser(userId)
+    for (let step = 0; step < PALETTE.length && taken.has(index); step++) {
+      index = (index + 1) % PALETTE.length
+    }
+    indexes.set(userId, index)
+    taken.add(index)
+    if (taken.size === PALETTE.length) taken.clear()
+  }
+  return indexes
+}
+
 /** How many distinct colours the palette has. */
 export const PALETTE_SIZE = PALETTE.length
 
