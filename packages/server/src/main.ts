@@ -17,15 +17,21 @@ import {
 } from './bus/index.js'
 import { wireAccounts } from './accounts-wiring.js'
 import { allowAnonymous } from './auth/index.js'
-import { createHttpApp, registerApi } from './http/index.js'
+import { createHeavyRequestLimiter, createHttpApp, registerApi } from './http/index.js'
 import { createLogger, type Logger } from './log/index.js'
 import { RoomManager } from './room/index.js'
 import { createDocumentHistory } from './history/index.js'
-import { createImportConverter, docToHtml } from './content/index.js'
+import {
+  type ContentRenderer,
+  createContentRenderer,
+  createImportConverter,
+} from './content/index.js'
 import { createDocumentTransfer } from './transfer/index.js'
 import { closeReasonLabel, NodeMetrics } from './metrics/index.js'
 import {
   admitSchemaVersion,
+  createAdvisoryDocumentLock,
+  createProcessDocumentLock,
   type HistoryPruner,
   openEmbeddedStore,
   openPostgresStore,
@@ -63,7 +69,10 @@ export const startQuireServer = async (
   const nodeId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`
   const logger = (options.logger ?? createLogger({ level: config.logLevel })).child({ nodeId })
   const metrics = new NodeMetrics()
-  const store = await openStore(config, logger, metrics)
+  // Exports and checkpoint HTML render in its worker, which starts with the
+  // first rendering and is unref'd: nothing to undo if starting fails.
+  const renderer = createContentRenderer({ logger, timeoutMs: config.renderTimeoutMs })
+  const store = await openStore(config, logger, metrics, renderer)
   let publicOrigin = config.publicOrigin ?? ''
   const accounts =
     config.auth === 'required'
@@ -111,7 +120,8 @@ export const startQuireServer = async (
   })
   // Its worker starts with the first import and is unref'd: nothing to undo
   // if starting fails below.
-  const importConverter = createImportConverter({ logger })
+  const importConverter = createImportConverter({ logger, timeoutMs: config.importTimeoutMs })
+  const renderHtml = (state: Uint8Array): Promise<string> => renderer.render('html', state)
   // Where the build of packages/web lands, seen from this file (src or dist).
   const webDir = config.webDir ?? fileURLToPath(new URL('../../web/dist/', import.meta.url))
   const app = createHttpApp(
@@ -130,13 +140,28 @@ export const startQuireServer = async (
   try {
     if (accounts !== null) {
       await registerApi(app, accounts.api, {
-        history: createDocumentHistory(store.sql, rooms, { renderHtml: docToHtml, logger }),
+        history: createDocumentHistory(store.sql, rooms, {
+          renderHtml,
+          logger,
+          // One embedded node needs no lock beyond its own process.
+          lock:
+            config.databaseUrl === undefined
+              ? createProcessDocumentLock()
+              : createAdvisoryDocumentLock(store.sql),
+        }),
         transfer: createDocumentTransfer({
           sql: store.sql,
           rooms,
           logger,
           converter: importConverter,
+          renderer,
           maxDocumentBytes: config.maxDocumentBytes,
+        }),
+        heavyRequests: createHeavyRequestLimiter({
+          maxPerUser: config.maxHeavyRequestsPerUser,
+          maxImportsPerUser: config.maxHeavyRequestsPerUser === 0 ? 0 : 1,
+          perMinute: config.heavyRequestsPerMinute,
+          maxPerNode: config.maxHeavyRequests,
         }),
       })
     }
@@ -218,6 +243,7 @@ export const startQuireServer = async (
     await pruner?.close()
     await importConverter.close()
     await store.close()
+    await renderer.close()
     await app.close()
     logger.info('stopped')
   }
@@ -262,6 +288,7 @@ const openStore = (
   config: ServeConfig,
   logger: Logger,
   metrics: NodeMetrics,
+  renderer: ContentRenderer,
 ): Promise<SqlDocumentStore> => {
   const writer = {
     observeBatch: (updates: number, seconds: number) => {
@@ -274,7 +301,7 @@ const openStore = (
     compactAfterUpdates: config.compactAfterUpdates,
     compactIntervalMs: config.compactIntervalMs,
     // The backup readable without Quire that each checkpoint carries.
-    renderCheckpointHtml: docToHtml,
+    renderCheckpointHtml: (state: Uint8Array) => renderer.render('html', state),
   }
   return config.databaseUrl === undefined
     ? openEmbeddedStore({ dataDir: config.dataDir, logger, ...writer })

@@ -1,50 +1,77 @@
 /**
- * The worker thread of `createImportConverter`: parses imported files off
- * the node's event loop. One request at a time; each answer carries the
- * request's id. Loaded only as a worker, never imported.
+ * The worker thread of `createImportConverter` and `createContentRenderer`:
+ * parses imported files and renders documents off the node's event loop.
+ * Loaded only as a worker (see `worker-pool.ts`), never imported.
  */
-import { parentPort } from 'node:worker_threads'
-import { type ContentErrorCode, isContentError } from './content-error.js'
+import * as Y from 'yjs'
+import { isContentError } from './content-error.js'
+import { docToHtml, docToJson, docToMarkdown, docToText } from './document-export.js'
 import { firstHeadingText, htmlToNode, markdownToNode, nodeToUpdate } from './document-import.js'
+import { serveWorkerTasks, type TaskOutcome } from './worker-pool.js'
 
-/** A file to convert. @internal */
-export interface ConversionRequest {
-  readonly id: number
-  readonly format: 'html' | 'markdown'
-  readonly content: string
-  readonly maxBytes: number
+/** A format a document renders to in the worker (HTML: the fragment, no page). @internal */
+export type RenderFormat = 'html' | 'markdown' | 'text' | 'json'
+
+/** One task of the content worker. @internal */
+export type ContentTask =
+  | {
+      readonly kind: 'import'
+      readonly format: 'html' | 'markdown'
+      readonly content: string
+      readonly maxBytes: number
+      readonly maxNodes: number
+    }
+  | { readonly kind: 'render'; readonly format: RenderFormat; readonly state: Uint8Array }
+
+/** The result of an import task. @internal */
+export interface ImportResult {
+  readonly update: Uint8Array
+  readonly heading: string | null
 }
 
-/** The worker's answer to one request. @internal */
-export type ConversionReply =
-  | {
-      readonly id: number
-      readonly ok: true
-      readonly update: Uint8Array
-      readonly heading: string | null
-    }
-  | {
-      readonly id: number
-      readonly ok: false
-      readonly code: ContentErrorCode
-      readonly message: string
-    }
-  | { readonly id: number; readonly ok: false; readonly code: null; readonly message: string }
+const RENDERERS: Readonly<Record<RenderFormat, (doc: Y.Doc) => string>> = {
+  html: docToHtml,
+  markdown: docToMarkdown,
+  text: docToText,
+  json: (doc) => JSON.stringify(docToJson(doc)),
+}
 
-const convert = (request: ConversionRequest): ConversionReply => {
-  const { id, format, content, maxBytes } = request
+const convert = (task: Extract<ContentTask, { kind: 'import' }>): TaskOutcome<ImportResult> => {
+  const { format, content, maxBytes, maxNodes } = task
   try {
     const node =
       format === 'html' ? htmlToNode(content, { maxBytes }) : markdownToNode(content, { maxBytes })
-    return { id, ok: true, update: nodeToUpdate(node), heading: firstHeadingText(node) }
+    // Applying, storing, loading and exporting cost time on the node's
+    // thread in proportion to the nodes and marks: bounded here, before any
+    // of it happens.
+    let count = 0
+    node.descendants((child) => {
+      count += 1 + child.marks.length
+      return count <= maxNodes
+    })
+    if (count > maxNodes) {
+      const message = `the content has over ${maxNodes} nodes and marks`
+      return { ok: false, failure: { code: 'CONTENT_TOO_COMPLEX', message } }
+    }
+    const update = nodeToUpdate(node)
+    const result = { update, heading: firstHeadingText(node) }
+    return { ok: true, result, transfer: [update.buffer as ArrayBuffer] }
   } catch (err) {
-    if (isContentError(err)) return { id, ok: false, code: err.code, message: err.message }
-    // A bug, not the file's fault; the message names no content.
-    return { id, ok: false, code: null, message: err instanceof Error ? err.message : String(err) }
+    if (isContentError(err)) return { ok: false, failure: { code: err.code, message: err.message } }
+    throw err
   }
 }
 
-parentPort?.on('message', (request: ConversionRequest) => {
-  const reply = convert(request)
-  parentPort?.postMessage(reply, reply.ok ? [reply.update.buffer as ArrayBuffer] : [])
-})
+const render = (task: Extract<ContentTask, { kind: 'render' }>): TaskOutcome<string> => {
+  const doc = new Y.Doc()
+  try {
+    Y.applyUpdate(doc, task.state)
+    return { ok: true, result: RENDERERS[task.format](doc) }
+  } finally {
+    doc.destroy()
+  }
+}
+
+serveWorkerTasks<ContentTask, ImportResult | string>((task) =>
+  task.kind === 'import' ? convert(task) : render(task),
+)

@@ -30,4 +30,23 @@ export {
   DEFAULT_IMPORT_CONVERTER_OPTIONS,
   type ImportConverter,
   type ImportConverterOptions,
+  MAX_IMPORT_NODES,
 } from './import-converter.js'
+export {
+  type ContentRenderer,
+  type ContentRendererOptions,
+  createContentRenderer,
+  DEFAULT_CONTENT_RENDERER_OPTIONS,
+  type RenderFormat,
+} from './content-renderer.js'
+export {
+  createWorkerPool,
+  isWorkerPoolError,
+  serveWorkerTasks,
+  siblingEntry,
+  type TaskOutcome,
+  type WorkerPool,
+  WorkerPoolError,
+  type WorkerPoolErrorCode,
+  type WorkerPoolOptions,
+} from './worker-pool.js'

@@ -12,11 +12,14 @@ import type { RoomManager } from '../room/index.js'
 import {
   type AuditEntry,
   type CheckpointRenderer,
+  createProcessDocumentLock,
+  type DocumentLock,
   listAudit,
   loadHistoryWindow,
   listVersions,
   loadStateAt,
   readHistoryPrunedSeq,
+  readLastSeq,
   saveNamedVersion,
   type SqlClient,
   type VersionEditor,
@@ -68,43 +71,63 @@ export interface DocumentHistoryOptions {
   readonly renderHtml?: CheckpointRenderer
   /** Receives a failed rendering's warning. */
   readonly logger?: Logger
+  /**
+   * Serialises restores of one document: across nodes with PostgreSQL
+   * (`createAdvisoryDocumentLock`). @default a lock within this process
+   */
+  readonly lock?: DocumentLock
 }
 
 export const createDocumentHistory = (
   sql: SqlClient,
   rooms: RoomManager,
   options: DocumentHistoryOptions = {},
-): DocumentHistory => ({
-  list: (docId) => listVersions(sql, docId),
-  stateAt: (docId, seq) => loadStateAt(sql, docId, seq),
-  saveVersion: (docId, name, userId) => saveNamedVersion(sql, docId, name, userId, options),
-  audit: (docId) => listAudit(sql, docId),
-  prunedThrough: (docId) => readHistoryPrunedSeq(sql, docId),
-  changes: async (docId, seq, since) => {
-    const found = await loadHistoryWindow(sql, docId, {
-      seq,
-      since,
-      maxUpdates: MAX_ATTRIBUTION_UPDATES,
-    })
-    if (found.reason !== 'loaded') return found
-    return { reason: 'described', changes: await describeChanges(found.window, seq, since) }
-  },
-  restore: async (docId, seq, userId) => {
+): DocumentHistory => {
+  const restoreLock = options.lock ?? createProcessDocumentLock()
+
+  // Runs under the document's lock, until the edit is stored: a second
+  // restore of the document (on any node) starts from the stored state that
+  // already holds this one, instead of copying next to it.
+  const restore = async (docId: string, seq: number, userId: string): Promise<boolean> => {
     const state = await loadStateAt(sql, docId, seq)
     if (state === null) return false
+    // The stored state may hold edits this node's room has not received
+    // yet (another node's restore, relayed a moment later): merged into the
+    // edit first, so the restore deletes them too.
+    const lastSeq = await readLastSeq(sql, docId)
+    const stored = lastSeq === null ? null : await loadStateAt(sql, docId, lastSeq)
     const old = new Y.Doc()
     try {
       Y.applyUpdate(old, state)
-      await rooms.applyServerEdit(docId, (doc) => replaceContent(doc, old), {
-        userId,
-        connId: null,
-      })
+      const change = (doc: Y.Doc): void => {
+        if (stored !== null) Y.applyUpdate(doc, stored)
+        replaceContent(doc, old)
+      }
+      await rooms.applyServerEdit(docId, change, { userId, connId: null })
       return true
     } finally {
       old.destroy()
     }
-  },
-})
+  }
+
+  return {
+    list: (docId) => listVersions(sql, docId),
+    stateAt: (docId, seq) => loadStateAt(sql, docId, seq),
+    saveVersion: (docId, name, userId) => saveNamedVersion(sql, docId, name, userId, options),
+    audit: (docId) => listAudit(sql, docId),
+    prunedThrough: (docId) => readHistoryPrunedSeq(sql, docId),
+    changes: async (docId, seq, since) => {
+      const found = await loadHistoryWindow(sql, docId, {
+        seq,
+        since,
+        maxUpdates: MAX_ATTRIBUTION_UPDATES,
+      })
+      if (found.reason !== 'loaded') return found
+      return { reason: 'described', changes: await describeChanges(found.window, seq, since) }
+    },
+    restore: (docId, seq, userId) => restoreLock(docId, () => restore(docId, seq, userId)),
+  }
+}
 
 /**
  * Makes `doc`'s content equal to `old`'s: the rich text is replaced by

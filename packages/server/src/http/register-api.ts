@@ -4,6 +4,7 @@
  */
 import fastifyCookie from '@fastify/cookie'
 import type { FastifyInstance } from 'fastify'
+import type { HeavyRequestLimiter } from './heavy-request-limiter.js'
 import type { DocumentHistory } from '../history/index.js'
 import type { DocumentTransfer } from '../transfer/index.js'
 import type { ApiDependencies } from './api-dependencies.js'
@@ -26,7 +27,12 @@ import { registerTransferRoutes } from './routes/transfer-routes.js'
 export const registerApi = async (
   app: FastifyInstance,
   deps: ApiDependencies,
-  options: { readonly history?: DocumentHistory; readonly transfer?: DocumentTransfer } = {},
+  options: {
+    readonly history?: DocumentHistory
+    readonly transfer?: DocumentTransfer
+    /** Limits export, import, changes, saving and restoring versions; none: unlimited. */
+    readonly heavyRequests?: HeavyRequestLimiter
+  } = {},
 ): Promise<void> => {
   await app.register(fastifyCookie)
   addOriginCheck(app, () => deps.publicOrigin)
@@ -38,10 +44,14 @@ export const registerApi = async (
   await app.register(async (scope) => registerDocumentRoutes(scope, deps))
   const { history } = options
   if (history !== undefined) {
-    await app.register(async (scope) => registerHistoryRoutes(scope, deps, history))
+    await app.register(async (scope) =>
+      registerHistoryRoutes(scope, deps, history, options.heavyRequests),
+    )
   }
   const { transfer } = options
   if (transfer !== undefined) {
-    await app.register(async (scope) => registerTransferRoutes(scope, deps, transfer))
+    await app.register(async (scope) =>
+      registerTransferRoutes(scope, deps, transfer, options.heavyRequests),
+    )
   }
 }

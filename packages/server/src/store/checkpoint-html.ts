@@ -1,33 +1,33 @@
 /**
  * The HTML rendering stored with each checkpoint (DESIGN.md: a backup
  * readable without Quire). The store does not know the document schema;
- * `main.ts` hands it a renderer built on the content conversions.
+ * `main.ts` hands it a renderer built on the content conversions, which
+ * renders in a worker thread so a large document does not stall the node.
  */
 import type { Logger } from 'pino'
-import type * as Y from 'yjs'
 
 /**
- * Renders a checkpoint's document as HTML; null when it has nothing to show.
- * Called synchronously while the checkpoint is built; must not keep `doc`.
+ * Renders a checkpoint's state (one Yjs update) as HTML; null when it has
+ * nothing to show. May reject (busy, too slow); must not keep `state`.
  */
-export type CheckpointRenderer = (doc: Y.Doc) => string | null
+export type CheckpointRenderer = (state: Uint8Array) => Promise<string | null>
 
 /**
- * Runs `render` on `doc` and returns its HTML, or null when there is no
- * renderer or it throws: a rendering never makes a checkpoint fail, since
- * the state it is built for is what matters. The failure is logged (a bug
- * or a document the renderer cannot read, never client content).
+ * Runs `render` on `state` and returns its HTML, or null when there is no
+ * renderer or it fails: a rendering never makes a checkpoint fail, since
+ * the state it is built for is what matters. The failure is logged (a bug,
+ * a busy or timed-out renderer, never client content).
  * @internal
  */
-export const renderCheckpointHtml = (
+export const renderCheckpointHtml = async (
   render: CheckpointRenderer | undefined,
-  doc: Y.Doc,
+  state: Uint8Array,
   logger: Logger | undefined,
   docId: string,
-): string | null => {
+): Promise<string | null> => {
   if (render === undefined) return null
   try {
-    return render(doc)
+    return await render(state)
   } catch (err) {
     logger?.warn({ err, docId }, 'checkpoint rendering failed')
     return null

@@ -2,6 +2,7 @@
  * Compaction triggers, bounds and failure handling, on both engines.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import * as Y from 'yjs'
 import { createSqlDocumentStore, type SqlDocumentStoreTuning } from './sql-document-store.js'
 import {
   createTestLogger,
@@ -129,7 +130,11 @@ describe.each(TEST_ENGINES)('compaction on $name', (engine) => {
 
   it('stores the rendering of each checkpoint beside its state', async () => {
     const { store } = await openStore({
-      renderCheckpointHtml: (doc) => `<p>${doc.getText('text').toString()}</p>`,
+      renderCheckpointHtml: async (state) => {
+        const doc = new Y.Doc()
+        Y.applyUpdate(doc, state)
+        return `<p>${doc.getText('text').toString()}</p>`
+      },
     })
     const docId = randomDocId()
     await Promise.all(typeText('rendered').map((u) => store.appendUpdate(makeRecord(docId, u))))
@@ -145,9 +150,7 @@ describe.each(TEST_ENGINES)('compaction on $name', (engine) => {
 
   it('stores a checkpoint without html, and logs, when its rendering throws', async () => {
     const { store, lines } = await openStore({
-      renderCheckpointHtml: () => {
-        throw new Error('renderer broke')
-      },
+      renderCheckpointHtml: () => Promise.reject(new Error('renderer broke')),
     })
     const docId = randomDocId()
     await Promise.all(typeText('kept').map((u) => store.appendUpdate(makeRecord(docId, u))))

@@ -241,7 +241,7 @@ class QueuedCompactor implements Compactor {
       const state = Y.encodeStateAsUpdate(doc)
       const stateVector = Y.encodeStateVector(doc)
       const { renderHtml, logger } = this.#options
-      const html = renderCheckpointHtml(renderHtml, doc, logger, docId)
+      const html = await renderCheckpointHtml(renderHtml, state, logger, docId)
       return { seq, updateCount: seq - checkpointSeq, state, stateVector, html }
     } finally {
       doc.destroy()

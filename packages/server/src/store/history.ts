@@ -136,28 +136,13 @@ export const saveNamedVersion = async (
   if (lastSeq === null) return null
   const state = await loadStateAt(client, docId, lastSeq)
   if (state === null) return null
-  const html = renderStateHtml(state, docId, options)
+  const html = await renderCheckpointHtml(options.renderHtml, state, options.logger, docId)
   await client.query(
     `INSERT INTO checkpoints (doc_id, seq, state, state_vector, name, created_by, html)
        VALUES ($1, $2, $3, $4, $5, $6, $7)`,
     [docId, lastSeq, state, Y.encodeStateVectorFromUpdate(state), name, userId, html],
   )
   return lastSeq
-}
-
-const renderStateHtml = (
-  state: Uint8Array,
-  docId: string,
-  { renderHtml, logger }: SaveVersionOptions,
-): string | null => {
-  if (renderHtml === undefined) return null
-  const doc = new Y.Doc()
-  try {
-    Y.applyUpdate(doc, state)
-    return renderCheckpointHtml(renderHtml, doc, logger, docId)
-  } finally {
-    doc.destroy()
-  }
 }
 
 /**

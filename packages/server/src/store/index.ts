@@ -21,6 +21,12 @@ export {
 } from './sql-document-store.js'
 export type { CompactionResult } from './compactor.js'
 export type { CheckpointRenderer } from './checkpoint-html.js'
+export {
+  createAdvisoryDocumentLock,
+  createProcessDocumentLock,
+  DOCUMENT_LOCK_NAMESPACE,
+  type DocumentLock,
+} from './document-lock.js'
 export type { SqlClient, SqlParam } from './sql-client.js'
 export { createPgClient, type PgClientOptions } from './pg-client.js'
 export { openPgliteClient, type PgliteClientOptions } from './pglite-client.js'

@@ -5,7 +5,12 @@
  * decides which state is current and how imported content gets stored.
  */
 import * as Y from 'yjs'
-import type { ConvertedImport, ImportConverter } from '../content/index.js'
+import type {
+  ContentRenderer,
+  ConvertedImport,
+  ImportConverter,
+  RenderFormat,
+} from '../content/index.js'
 import type { Logger } from '../log/index.js'
 import type { RoomManager } from '../room/index.js'
 import { loadStateAt, readHistoryPrunedSeq, readLastSeq, type SqlClient } from '../store/index.js'
@@ -16,6 +21,16 @@ import { loadStateAt, readHistoryPrunedSeq, readLastSeq, type SqlClient } from '
  */
 export const EXPORT_SETTLE_TIMEOUT_MS = 2_000
 
+/**
+ * How long a rendered export is kept, ms: a version never changes, so the
+ * same (document, version, format) asked again, by the same person
+ * clicking twice or by several at once, costs no second rendering.
+ */
+export const EXPORT_CACHE_MS = 60_000
+
+/** Most bytes (UTF-16 units) of rendered exports kept at once. */
+const EXPORT_CACHE_MAX_CHARS = 32 * 1024 * 1024
+
 /** Options of `createDocumentTransfer`. */
 export interface DocumentTransferOptions {
   /** The document store's database; not closed by the service. */
@@ -25,6 +40,10 @@ export interface DocumentTransferOptions {
   readonly logger: Logger
   /** Parses imported files off the event loop; the service does not close it. */
   readonly converter: ImportConverter
+  /** Renders exports off the event loop; the service does not close it. */
+  readonly renderer: ContentRenderer
+  /** How long a rendered export is kept for the same request, ms. @default EXPORT_CACHE_MS */
+  readonly exportCacheMs?: number
   /** See `EXPORT_SETTLE_TIMEOUT_MS`. @default EXPORT_SETTLE_TIMEOUT_MS */
   readonly settleTimeoutMs?: number
   /**
@@ -66,6 +85,14 @@ export interface DocumentTransfer {
   /** Whether history retention removed the updates at or before `seq` (0: none removed). */
   isPruned(docId: string, seq: number): Promise<boolean>
   /**
+   * The document at `version` in `format` (HTML: the fragment), rendered in
+   * the renderer's worker, or taken from the cache when the same was
+   * rendered less than `exportCacheMs` ago (or is being rendered now).
+   * Null when the state at `version` cannot be rebuilt. Rejects with the
+   * renderer's `WorkerPoolError` (busy, too slow).
+   */
+  render(docId: string, version: number, format: RenderFormat): Promise<string | null>
+  /**
    * Parses an imported file through the document schema in the converter's
    * worker. Rejects with `ContentError` for the file's faults.
    */
@@ -82,8 +109,9 @@ export interface DocumentTransfer {
 
 /** Creates the service; it holds nothing that needs closing. */
 export const createDocumentTransfer = (options: DocumentTransferOptions): DocumentTransfer => {
-  const { sql, rooms, logger, converter } = options
+  const { sql, rooms, logger, converter, renderer } = options
   const settleTimeoutMs = options.settleTimeoutMs ?? EXPORT_SETTLE_TIMEOUT_MS
+  const cache = new ExportCache(options.exportCacheMs ?? EXPORT_CACHE_MS)
   return {
     async currentVersion(docId) {
       const settled = await settleWithin(rooms.whenEditsStored(docId), settleTimeoutMs)
@@ -100,6 +128,11 @@ export const createDocumentTransfer = (options: DocumentTransferOptions): Docume
       const state = await loadStateAt(sql, docId, seq)
       return state === null ? null : { version: seq, state }
     },
+    render: (docId, version, format) =>
+      cache.get(`${docId}\u0000${version}\u0000${format}`, async () => {
+        const state = await loadStateAt(sql, docId, version)
+        return state === null ? null : renderer.render(format, state)
+      }),
     convertImport: (format, content) => converter.convert(format, content),
     async applyImport(docId, update, userId) {
       const maxBytes = options.maxDocumentBytes
@@ -129,4 +162,68 @@ const settleWithin = async (promise: Promise<unknown>, timeoutMs: number): Promi
   } finally {
     clearTimeout(timer)
   }
+}
+
+/**
+ * Renderings by key for `ttlMs`, oldest dropped first past
+ * `EXPORT_CACHE_MAX_CHARS`; a rendering in progress is shared by everyone
+ * asking for it, and a failed one is not kept.
+ */
+class ExportCache {
+  readonly #entries = new Map<string, CacheEntry>()
+  #chars = 0
+
+  constructor(readonly ttlMs: number) {}
+
+  get(key: string, render: () => Promise<string | null>): Promise<string | null> {
+    const now = Date.now()
+    this.#expire(now)
+    const cached = this.#entries.get(key)
+    if (cached !== undefined) return cached.value
+    const entry: CacheEntry = { at: now, value: render(), chars: 0 }
+    this.#entries.set(key, entry)
+    entry.value.then(
+      (text) => {
+        if (this.#entries.get(key) !== entry) return
+        if (text === null || this.ttlMs === 0) {
+          this.#entries.delete(key)
+          return
+        }
+        entry.chars = text.length
+        this.#chars += text.length
+        this.#trim()
+      },
+      () => {
+        if (this.#entries.get(key) === entry) this.#entries.delete(key)
+      },
+    )
+    return entry.value
+  }
+
+  #trim(): void {
+    // Map order is insertion order: the first entries are the oldest.
+    for (const [key, entry] of this.#entries) {
+      if (this.#chars <= EXPORT_CACHE_MAX_CHARS) break
+      this.#drop(key, entry)
+    }
+  }
+
+  #expire(now: number): void {
+    for (const [key, entry] of this.#entries) {
+      if (now - entry.at < this.ttlMs) break
+      this.#drop(key, entry)
+    }
+  }
+
+  #drop(key: string, entry: CacheEntry): void {
+    this.#entries.delete(key)
+    this.#chars -= entry.chars
+  }
+}
+
+interface CacheEntry {
+  readonly at: number
+  readonly value: Promise<string | null>
+  /** Counted once the rendering is done. */
+  chars: number
 }

@@ -3,6 +3,7 @@ export {
   createDocumentTransfer,
   type DocumentTransfer,
   type DocumentTransferOptions,
+  EXPORT_CACHE_MS,
   EXPORT_SETTLE_TIMEOUT_MS,
   type ImportOutcome,
   type VersionedState,

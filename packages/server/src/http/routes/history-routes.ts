@@ -10,8 +10,9 @@
  */
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import { z } from 'zod'
-import type { DocumentHistory } from '../../history/index.js'
+import type { ChangesResult, DocumentHistory } from '../../history/index.js'
 import type { ApiDependencies } from '../api-dependencies.js'
+import { type HeavyRequestLimiter, runHeavyRequest } from '../heavy-request-limiter.js'
 import { callerOf, createCallerHook, decodeOrReply, sendError, text } from '../route-support.js'
 import { createDocumentLookup } from './document-routes.js'
 
@@ -33,6 +34,9 @@ const sendMissingVersion = async (
     ? sendError(reply, 410, 'version removed by the history retention policy')
     : sendError(reply, 404, 'no such version')
 
+const isChangesResult = (value: unknown): value is ChangesResult =>
+  typeof value === 'object' && value !== null && 'reason' in value
+
 interface VersionParams {
   readonly id: string
   readonly seq: string
@@ -42,6 +46,7 @@ export const registerHistoryRoutes = async (
   app: FastifyInstance,
   deps: ApiDependencies,
   history: DocumentHistory,
+  limiter?: HeavyRequestLimiter,
 ): Promise<void> => {
   app.addHook('onRequest', createCallerHook(deps.auth))
   const lookUp = createDocumentLookup(deps)
@@ -73,7 +78,15 @@ export const registerHistoryRoutes = async (
       if (since.data !== undefined && since.data >= seq.data) {
         return sendError(reply, 400, 'since must be an earlier version')
       }
-      const result = await history.changes(found.document.id, seq.data, since.data ?? null)
+      const result = await runHeavyRequest(
+        limiter,
+        callerOf(request).userId,
+        'changes',
+        reply,
+        () => history.changes(found.document.id, seq.data, since.data ?? null),
+      )
+      if (result === reply) return reply
+      if (!isChangesResult(result)) return result
       if (result.reason === 'unknown-version') {
         // The replay needs the log from the earlier version on.
         return sendMissingVersion(reply, history, found.document.id, since.data ?? seq.data)
@@ -101,8 +114,11 @@ export const registerHistoryRoutes = async (
     if (!found.ok) return sendError(reply, found.status, found.error)
     const body = decodeOrReply(SAVE_BODY, request.body, reply)
     if (body === null) return reply
-    const seq = await history.saveVersion(found.document.id, body.name, userId)
-    if (seq === null) return sendError(reply, 409, 'nothing stored yet to save')
+    const seq = await runHeavyRequest(limiter, userId, 'save-version', reply, () =>
+      history.saveVersion(found.document.id, body.name, userId),
+    )
+    if (seq === reply) return reply
+    if (typeof seq !== 'number') return sendError(reply, 409, 'nothing stored yet to save')
     request.log.info({ docId: found.document.id, userId, seq }, 'version saved')
     return reply.code(201).send({ seq, name: body.name })
   })
@@ -115,7 +131,11 @@ export const registerHistoryRoutes = async (
       if (!found.ok) return sendError(reply, found.status, found.error)
       const seq = SEQ.safeParse(request.params.seq)
       if (!seq.success) return sendError(reply, 400, 'malformed version')
-      if (!(await history.restore(found.document.id, seq.data, userId))) {
+      const restored = await runHeavyRequest(limiter, userId, 'restore', reply, () =>
+        history.restore(found.document.id, seq.data, userId),
+      )
+      if (restored === reply) return reply
+      if (restored !== true) {
         return sendMissingVersion(reply, history, found.document.id, seq.data)
       }
       request.log.info({ docId: found.document.id, userId, seq: seq.data }, 'version restored')

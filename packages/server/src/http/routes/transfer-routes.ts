@@ -10,22 +10,23 @@
  * document exactly as POST /api/documents does (organisation members only,
  * the caller becomes its owner) and stores the converted, sanitised content
  * as its first update. Files are parsed in a worker thread (`content/`'s
- * import converter), one at a time, so a large one does not hold the node.
+ * import converter), one at a time, so a large one does not hold the node;
+ * exports are rendered in another (`content/`'s renderer) and kept a minute.
+ * Both count as heavy requests (`heavy-request-limiter.ts`): 429 or 503
+ * with Retry-After past a user's or the node's budget.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import * as Y from 'yjs'
 import { z } from 'zod'
 import {
-  docToHtml,
-  docToJson,
-  docToMarkdown,
-  docToText,
   isContentError,
+  isWorkerPoolError,
   MAX_IMPORT_BYTES,
+  MAX_IMPORT_NODES,
   toHtmlPage,
 } from '../../content/index.js'
 import type { DocumentTransfer } from '../../transfer/index.js'
 import type { ApiDependencies } from '../api-dependencies.js'
+import { type HeavyRequestLimiter, runHeavyRequest } from '../heavy-request-limiter.js'
 import {
   callerOf,
   createCallerHook,
@@ -68,33 +69,41 @@ type ExportFormat = z.infer<typeof EXPORT_QUERY>['format']
 interface FormatSpec {
   readonly contentType: string
   readonly extension: string
-  readonly render: (doc: Y.Doc, title: string) => string
+  /** Wraps the worker's rendering (HTML: a fragment) into the file. */
+  readonly wrap: (rendered: string, title: string) => string
 }
+
+const asIs = (rendered: string): string => rendered
 
 const FORMATS: Readonly<Record<ExportFormat, FormatSpec>> = {
   html: {
     contentType: 'text/html; charset=utf-8',
     extension: 'html',
-    render: (doc, title) => toHtmlPage(title, docToHtml(doc)),
+    wrap: (rendered, title) => toHtmlPage(title, rendered),
   },
-  markdown: { contentType: 'text/markdown; charset=utf-8', extension: 'md', render: docToMarkdown },
-  text: { contentType: 'text/plain; charset=utf-8', extension: 'txt', render: docToText },
-  json: {
-    contentType: 'application/json; charset=utf-8',
-    extension: 'json',
-    render: (doc) => JSON.stringify(docToJson(doc)),
-  },
+  markdown: { contentType: 'text/markdown; charset=utf-8', extension: 'md', wrap: asIs },
+  text: { contentType: 'text/plain; charset=utf-8', extension: 'txt', wrap: asIs },
+  json: { contentType: 'application/json; charset=utf-8', extension: 'json', wrap: asIs },
 }
 
 export const registerTransferRoutes = async (
   app: FastifyInstance,
   deps: ApiDependencies,
   transfer: DocumentTransfer,
+  limiter?: HeavyRequestLimiter,
 ): Promise<void> => {
   app.addHook('onRequest', createCallerHook(deps.auth))
   const lookUp = createDocumentLookup(deps)
 
   app.get<{ Params: { id: string } }>('/api/documents/:id/export', async (request, reply) => {
+    const { userId } = callerOf(request)
+    return runHeavyRequest(limiter, userId, 'export', reply, () => exportDocument(request, reply))
+  })
+
+  const exportDocument = async (
+    request: FastifyRequest<{ Params: { id: string } }>,
+    reply: FastifyReply,
+  ): Promise<FastifyReply> => {
     const found = await lookUp(request.params.id, callerOf(request).userId, 'see')
     if (!found.ok) return sendError(reply, found.status, found.error)
     const query = decodeOrReply(EXPORT_QUERY, request.query, reply)
@@ -107,23 +116,45 @@ export const registerTransferRoutes = async (
     if (etagMatches(request.headers['if-none-match'], etag)) {
       return reply.code(304).header('etag', etag).send()
     }
-    const stored = await transfer.stateAt(docId, version)
-    if (stored === null) return sendMissingVersion(reply, transfer, docId, version)
+    let rendered: string | null
+    try {
+      rendered = await transfer.render(docId, version, query.format)
+    } catch (err) {
+      return sendRenderFailure(reply, err, query.format)
+    }
+    if (rendered === null) return sendMissingVersion(reply, transfer, docId, version)
 
     const spec = FORMATS[query.format]
-    const body = renderState(stored.state, (doc) => spec.render(doc, found.document.title))
     return reply
       .header('etag', etag)
       .header('content-disposition', attachmentDisposition(found.document.title, spec.extension))
       .type(spec.contentType)
-      .send(body)
-  })
+      .send(spec.wrap(rendered, found.document.title))
+  }
 
   app.post(
     '/api/documents/import',
     { bodyLimit: IMPORT_BODY_LIMIT_BYTES },
-    async (request, reply) => importDocument(request, reply, deps, transfer),
+    async (request, reply) =>
+      runHeavyRequest(limiter, callerOf(request).userId, 'import', reply, () =>
+        importDocument(request, reply, deps, transfer),
+      ),
   )
+}
+
+/** How long a client is asked to wait when the workers are busy, seconds. */
+const BUSY_RETRY_AFTER_S = 5
+
+/** 503 when the render worker's queue is full, 422 when the rendering took too long. */
+const sendRenderFailure = (reply: FastifyReply, err: unknown, format: string): FastifyReply => {
+  if (isWorkerPoolError(err, 'WORKER_BUSY')) {
+    reply.header('retry-after', String(BUSY_RETRY_AFTER_S))
+    return sendError(reply, 503, 'the server is busy rendering other exports; try again shortly')
+  }
+  if (isWorkerPoolError(err, 'WORKER_TIMEOUT')) {
+    return sendError(reply, 422, `the document is too large to export as ${format} in time`)
+  }
+  throw err
 }
 
 /** The version an export shows: `seq` when it exists, else the current one; null when neither does. */
@@ -148,16 +179,6 @@ const sendMissingVersion = async (
     ? sendError(reply, 410, 'version removed by the history retention policy')
     : sendError(reply, 404, 'no such version')
 
-const renderState = (state: Uint8Array, render: (doc: Y.Doc) => string): string => {
-  const doc = new Y.Doc()
-  try {
-    Y.applyUpdate(doc, state)
-    return render(doc)
-  } finally {
-    doc.destroy()
-  }
-}
-
 const importDocument = async (
   request: FastifyRequest,
   reply: FastifyReply,
@@ -181,7 +202,15 @@ const importDocument = async (
       return sendError(reply, 413, `content is over the import limit (${IMPORT_LIMIT})`)
     }
     if (isContentError(err, 'CONTENT_TOO_COMPLEX')) {
-      return sendError(reply, 422, `the ${body.format} took too long to convert`)
+      return sendError(
+        reply,
+        422,
+        `the ${body.format} is too complex to import (over ${MAX_IMPORT_NODES} nodes and marks, or too long to convert)`,
+      )
+    }
+    if (isWorkerPoolError(err, 'WORKER_BUSY')) {
+      reply.header('retry-after', String(BUSY_RETRY_AFTER_S))
+      return sendError(reply, 503, 'the server is busy with other imports; try again shortly')
     }
     if (isContentError(err)) return sendError(reply, 400, `the ${body.format} could not be read`)
     throw err
