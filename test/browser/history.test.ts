@@ -270,6 +270,8 @@ describe('history in the browser', () => {
       expect(panelBox?.y ?? 0).toBeGreaterThanOrEqual(stickyHeaderBox?.height ?? 0)
       expect((panelBox?.y ?? 999) + 100).toBeLessThan(844)
       expect((panelBox?.x ?? -1) + (panelBox?.width ?? 999)).toBeLessThanOrEqual(390)
+      // A full-page screenshot of a scrolled page paints the sticky header mid-page.
+      await page.evaluate(() => window.scrollTo(0, 0))
       await saveScreenshot(page, 'narrow-history')
     } finally {
       await page.setViewportSize({ width: 1280, height: 800 })
