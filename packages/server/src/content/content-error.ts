@@ -12,8 +12,12 @@
  *   cause says why (never the input itself).
  * - `CONTENT_TOO_COMPLEX`: converting the input took longer than the import
  *   converter allows (`createImportConverter`'s `timeoutMs`).
+ * - `CONTENT_TOO_DEEP`: the content nests more than `MAX_DOCUMENT_DEPTH`
+ *   levels (blockquotes in blockquotes...); it is neither imported nor
+ *   exported, since every converter (and ProseMirror) walks it recursively.
  */
-export type ContentErrorCode = 'CONTENT_TOO_LARGE' | 'CONTENT_UNPARSABLE' | 'CONTENT_TOO_COMPLEX'
+export type ContentErrorCode =
+  'CONTENT_TOO_LARGE' | 'CONTENT_UNPARSABLE' | 'CONTENT_TOO_COMPLEX' | 'CONTENT_TOO_DEEP'
 
 /** An expected conversion failure with a stable code and the parser error as `cause`. */
 export class ContentError extends Error {

@@ -5,7 +5,7 @@
  * editor uses.
  */
 import { getSchema, type Extensions } from '@tiptap/core'
-import type { Schema } from '@tiptap/pm/model'
+import { Schema } from '@tiptap/pm/model'
 import { documentExtensions } from '@quire/schema/editor'
 
 let cached: { readonly extensions: Extensions; readonly schema: Schema } | null = null
@@ -28,3 +28,31 @@ export const documentSchema = (): Schema => load().schema
  * extensions (the Markdown manager). Callers must not reconfigure them.
  */
 export const schemaExtensions = (): Extensions => load().extensions
+
+let changes: Schema | null = null
+
+/**
+ * The document schema plus the `change` mark of the changes view (who
+ * wrote a run, and whether it was kept, added or deleted between two
+ * versions; see `history/attribution.ts`), which the web app's read-only
+ * viewer adds to the shared schema the same way.
+ */
+export const changesSchema = (): Schema => {
+  changes ??= (() => {
+    const { spec } = documentSchema()
+    return new Schema({
+      nodes: spec.nodes,
+      marks: spec.marks.addToEnd('change', {
+        attrs: {
+          kind: { default: 'kept' },
+          author: { default: null },
+          at: { default: null },
+          deletedBy: { default: null },
+          deletedAt: { default: null },
+        },
+      }),
+      topNode: spec.topNode,
+    })
+  })()
+  return changes
+}

@@ -10,21 +10,62 @@ import { MarkdownManager } from '@tiptap/markdown'
 import type { Node as ProseMirrorNode } from '@tiptap/pm/model'
 import { renderToHTMLString } from '@tiptap/static-renderer/pm/html-string'
 import { yXmlFragmentToProsemirrorJSON } from '@tiptap/y-tiptap'
-import type * as Y from 'yjs'
+import * as Y from 'yjs'
 import { RICH_TEXT_FRAGMENT } from '@quire/schema'
+import { ContentError } from './content-error.js'
 import { documentSchema, schemaExtensions } from './content-schema.js'
-import { toDocumentNode } from './document-node.js'
+import { MAX_DOCUMENT_DEPTH, toDocumentNode, toStorableText } from './document-node.js'
+import { MarkdownSafeCode, MarkdownSafeCodeBlock, prepareForMarkdown } from './markdown-safety.js'
 import { MarkdownTableAsParagraphs } from './markdown-tables.js'
+
+/**
+ * How deeply the elements of `fragment` nest (1: elements straight in it),
+ * counted iteratively and stopping once past `limit`. With `withDeleted`,
+ * deleted elements count too (a document kept with `gc: false`).
+ */
+export const fragmentDepth = (
+  fragment: Y.XmlFragment,
+  limit = MAX_DOCUMENT_DEPTH,
+  withDeleted = false,
+): number => {
+  let deepest = 0
+  const stack: [Y.XmlFragment | Y.XmlElement, number][] = [[fragment, 0]]
+  while (stack.length > 0) {
+    const [parent, depth] = stack.pop() as [Y.XmlFragment | Y.XmlElement, number]
+    if (depth > deepest) deepest = depth
+    if (deepest > limit) return deepest
+    for (let item = parent._start; item !== null; item = item.right) {
+      if (item.deleted && !withDeleted) continue
+      const { content } = item
+      if (content instanceof Y.ContentType && content.type instanceof Y.XmlElement) {
+        stack.push([content.type, depth + 1])
+      }
+    }
+  }
+  return deepest
+}
+
+/** Throws `CONTENT_TOO_DEEP` when `fragment` nests deeper than `MAX_DOCUMENT_DEPTH`. */
+export const checkFragmentDepth = (fragment: Y.XmlFragment, withDeleted = false): void => {
+  if (fragmentDepth(fragment, MAX_DOCUMENT_DEPTH, withDeleted) > MAX_DOCUMENT_DEPTH) {
+    throw new ContentError(
+      'CONTENT_TOO_DEEP',
+      `the document is nested over ${MAX_DOCUMENT_DEPTH} levels deep`,
+    )
+  }
+}
 
 /**
  * The document's rich text as a schema-valid ProseMirror node. Content the
  * schema cannot hold (written by a hostile or newer client) is left out.
+ * Throws `ContentError` (`CONTENT_TOO_DEEP`) for a document nested deeper
+ * than `MAX_DOCUMENT_DEPTH`: every reader below walks it recursively.
  */
-export const docToNode = (doc: Y.Doc): ProseMirrorNode =>
-  toDocumentNode(
-    documentSchema(),
-    yXmlFragmentToProsemirrorJSON(doc.getXmlFragment(RICH_TEXT_FRAGMENT)),
-  )
+export const docToNode = (doc: Y.Doc): ProseMirrorNode => {
+  const fragment = doc.getXmlFragment(RICH_TEXT_FRAGMENT)
+  checkFragmentDepth(fragment)
+  return toDocumentNode(documentSchema(), yXmlFragmentToProsemirrorJSON(fragment))
+}
 
 /** The document's rich text as the editor's ProseMirror JSON (`{type: 'doc', content}`). */
 export const docToJson = (doc: Y.Doc): JSONContent => docToNode(doc).toJSON() as JSONContent
@@ -37,7 +78,9 @@ export const docToJson = (doc: Y.Doc): JSONContent => docToNode(doc).toJSON() as
  * checkpoints, rendered on the node's event loop.
  */
 export const nodeToHtml = (node: ProseMirrorNode): string =>
-  renderToHTMLString({ content: node, extensions: schemaExtensions() })
+  // The builder already replaced NUL in text; this also covers attributes,
+  // since a checkpoint's HTML goes to a text column, which refuses NUL.
+  toStorableText(renderToHTMLString({ content: node, extensions: schemaExtensions() }))
 
 /**
  * The document's rich text as an HTML fragment, the elements the editor
@@ -50,17 +93,27 @@ let markdownManager: MarkdownManager | null = null
 /** TipTap's Markdown manager over the document schema, created on first use. */
 export const documentMarkdown = (): MarkdownManager => {
   markdownManager ??= new MarkdownManager({
-    extensions: [...schemaExtensions(), MarkdownTableAsParagraphs],
+    extensions: [
+      ...schemaExtensions(),
+      MarkdownTableAsParagraphs,
+      MarkdownSafeCodeBlock,
+      MarkdownSafeCode,
+    ],
   })
   return markdownManager
 }
 
 /**
- * The document's rich text as Markdown (CommonMark plus GitHub's task
- * lists and strikethrough), written by TipTap's Markdown serialiser.
+ * A document node as Markdown (CommonMark plus GitHub's task lists and
+ * strikethrough), written by TipTap's Markdown serialiser with link
+ * targets, titles and code fences made safe (`markdown-safety.ts`): the
+ * file renders to no element or attribute the document does not have.
  */
-export const docToMarkdown = (doc: Y.Doc): string =>
-  documentMarkdown().serialize(docToNode(doc).toJSON() as JSONContent)
+export const nodeToMarkdown = (node: ProseMirrorNode): string =>
+  documentMarkdown().serialize(prepareForMarkdown(node.toJSON() as JSONContent))
+
+/** The document's rich text as Markdown (see `nodeToMarkdown`). */
+export const docToMarkdown = (doc: Y.Doc): string => nodeToMarkdown(docToNode(doc))
 
 /**
  * The document's text: one entry per paragraph, heading, list item text or

@@ -14,7 +14,7 @@ import { ContentError } from './content-error.js'
 import { documentSchema } from './content-schema.js'
 import { withDomDocument } from './dom-window.js'
 import { documentMarkdown } from './document-export.js'
-import { toDocumentNode } from './document-node.js'
+import { decodeEntities, MAX_DOCUMENT_DEPTH, toDocumentNode } from './document-node.js'
 
 /** Largest HTML or Markdown input accepted, in UTF-8 bytes. @default 1 MiB */
 export const MAX_IMPORT_BYTES = 1024 * 1024
@@ -69,7 +69,45 @@ const checkSize = (input: string, options: ImportOptions): void => {
   }
 }
 
-/** Parses HTML into a schema-valid document node. Throws `ContentError` (size, parser). */
+// NUL has no place in a document (PostgreSQL text refuses it, and HTML
+// parsers drop or replace it): imports lose it before parsing.
+const withoutNul = (input: string): string =>
+  input.includes('\u0000') ? input.replaceAll('\u0000', '') : input
+
+// Elements may nest deeper than nodes (inline wrappers, <div>s the schema
+// drops), so the DOM gets twice the document's depth before ProseMirror's
+// parser, which recurses, walks it.
+const MAX_DOM_DEPTH = 2 * MAX_DOCUMENT_DEPTH
+
+interface DomLike {
+  readonly children: ArrayLike<DomLike>
+}
+
+const checkDomDepth = (root: DomLike): void => {
+  const stack: [DomLike, number][] = [[root, 0]]
+  while (stack.length > 0) {
+    const [element, depth] = stack.pop() as [DomLike, number]
+    if (depth > MAX_DOM_DEPTH) throw tooDeep()
+    for (let i = 0; i < element.children.length; i++) {
+      stack.push([element.children[i] as DomLike, depth + 1])
+    }
+  }
+}
+
+const tooDeep = (cause?: unknown): ContentError =>
+  new ContentError('CONTENT_TOO_DEEP', `content is nested over ${MAX_DOCUMENT_DEPTH} levels deep`, {
+    cause,
+  })
+
+// A parser that recurses per nesting level runs out of stack on input
+// nested thousands deep: that is the input's depth, not a bug.
+const isStackOverflow = (err: unknown): boolean =>
+  err instanceof RangeError && /call stack/i.test(err.message)
+
+/**
+ * Parses HTML into a schema-valid document node. Throws `ContentError`
+ * (size, depth, parser).
+ */
 export const htmlToNode = (html: string, options: ImportOptions = {}): ProseMirrorNode => {
   checkSize(html, options)
   const schema = documentSchema()
@@ -77,13 +115,16 @@ export const htmlToNode = (html: string, options: ImportOptions = {}): ProseMirr
   try {
     parsed = withDomDocument((document) => {
       const body = document.body
-      body.innerHTML = html
+      body.innerHTML = withoutNul(html)
       for (const element of body.querySelectorAll(DROPPED_ELEMENTS)) element.remove()
+      checkDomDepth(body as unknown as DomLike)
       return DOMParser.fromSchema(schema)
         .parse(body as unknown as never)
         .toJSON() as JSONContent
     })
   } catch (err) {
+    if (err instanceof ContentError) throw err
+    if (isStackOverflow(err)) throw tooDeep(err)
     throw new ContentError('CONTENT_UNPARSABLE', 'the HTML could not be parsed', { cause: err })
   }
   // Through the tolerant builder as well: the DOM parser applies the link's
@@ -91,18 +132,46 @@ export const htmlToNode = (html: string, options: ImportOptions = {}): ProseMirr
   return toDocumentNode(schema, parsed)
 }
 
-/** Parses Markdown into a schema-valid document node. Throws `ContentError` (size, parser). */
+/**
+ * Parses Markdown into a schema-valid document node. Throws `ContentError`
+ * (size, depth, parser).
+ */
 export const markdownToNode = (markdown: string, options: ImportOptions = {}): ProseMirrorNode => {
   checkSize(markdown, options)
   let parsed: JSONContent
   try {
     // Raw HTML inside Markdown stays literal text: TipTap interprets it only
     // where a browser DOM is global, which on a server it is not.
-    parsed = documentMarkdown().parse(markdown)
+    parsed = decodeLinkEntities(documentMarkdown().parse(withoutNul(markdown)))
   } catch (err) {
+    if (isStackOverflow(err)) throw tooDeep(err)
     throw new ContentError('CONTENT_UNPARSABLE', 'the Markdown could not be parsed', { cause: err })
   }
   return toDocumentNode(documentSchema(), parsed)
+}
+
+/**
+ * CommonMark decodes entities in link destinations and titles
+ * (`[x](&#106;avascript:...)` links to `javascript:`); marked leaves them
+ * as written. Decoded here, so the link check and the stored target are
+ * what the file means. Iterative: the JSON may nest deeply.
+ */
+const decodeLinkEntities = (doc: JSONContent): JSONContent => {
+  const stack: JSONContent[] = [doc]
+  while (stack.length > 0) {
+    const node = stack.pop() as JSONContent
+    for (const mark of node.marks ?? []) {
+      if (mark.type !== 'link' || mark.attrs === undefined) continue
+      const { href, title } = mark.attrs as { href?: unknown; title?: unknown }
+      mark.attrs = {
+        ...mark.attrs,
+        ...(typeof href === 'string' ? { href: decodeEntities(href) } : {}),
+        ...(typeof title === 'string' ? { title: decodeEntities(title) } : {}),
+      }
+    }
+    for (const child of node.content ?? []) stack.push(child)
+  }
+  return doc
 }
 
 /**

@@ -4,14 +4,17 @@
  * the one schema the web editor also uses (`@quire/schema/editor`).
  */
 export { ContentError, type ContentErrorCode, isContentError } from './content-error.js'
-export { documentSchema } from './content-schema.js'
+export { changesSchema, documentSchema } from './content-schema.js'
+export { MAX_DOCUMENT_DEPTH, toDocumentNode } from './document-node.js'
 export {
+  checkFragmentDepth,
   docToHtml,
   docToJson,
   docToMarkdown,
   docToNode,
   docToText,
   nodeToHtml,
+  nodeToMarkdown,
   toHtmlPage,
 } from './document-export.js'
 export {

@@ -123,4 +123,79 @@ describe('describeChanges', () => {
       { id: 'bob', name: null },
     ])
   })
+
+  it('describes a paragraph of 150,000 formatted runs', async () => {
+    const log: LoggedUpdate[] = []
+    const doc = new Y.Doc()
+    recordInto(log, doc, 'ada')
+    const paragraph = new Y.XmlElement('paragraph')
+    const text = new Y.XmlText()
+    paragraph.insert(0, [text])
+    doc.transact(() => {
+      doc.getXmlFragment('default').insert(0, [paragraph])
+      const delta: { insert: string; attributes?: object }[] = []
+      for (let i = 0; i < 150_000; i++)
+        delta.push({ insert: 'a', attributes: { italic: {} } }, { insert: 'b' })
+      text.applyDelta(delta)
+    })
+    const changes = await describeChanges(windowOf(log, log.length), log.length, null)
+    const runs = changes.doc.content?.[0]?.content ?? []
+    expect(runs.length).toBe(300_000)
+  }, 60_000)
+
+  it('answers with content only the schema holds: unknown types, attributes and unsafe links dropped', async () => {
+    const log: LoggedUpdate[] = []
+    const doc = new Y.Doc()
+    recordInto(log, doc, 'ada')
+    const element = (name: string, attrs: Record<string, string>, text: string): Y.XmlElement => {
+      const node = new Y.XmlElement(name)
+      for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, value)
+      node.insert(0, [new Y.XmlText(text)])
+      return node
+    }
+    const linked = new Y.XmlText()
+    const linkParagraph = new Y.XmlElement('paragraph')
+    linkParagraph.insert(0, [linked])
+    doc
+      .getXmlFragment('default')
+      .insert(0, [
+        element('script', {}, 'alert(1)'),
+        element('paragraph', { onclick: 'alert(1)', style: 'x' }, 'p'),
+        element('iframe', { src: 'javascript:alert(1)' }, 'frame'),
+        element('heading', { level: '1" onclick="x' }, 'h'),
+        linkParagraph,
+      ])
+    linked.insert(0, 'js', { link: { href: 'javascript:alert(1)', onclick: 'x' } })
+    const changes = await describeChanges(windowOf(log, log.length), log.length, null)
+    const json = JSON.stringify(changes.doc)
+    expect(json).not.toMatch(/script"|iframe|onclick|style|javascript/)
+    expect(changes.doc.content?.map((node) => node.type)).toEqual([
+      'paragraph',
+      'paragraph',
+      'paragraph',
+      'heading',
+      'paragraph',
+    ])
+    expect(changes.doc.content?.[3]?.attrs).toEqual({ level: 1 })
+    expect(runsOf(changes.doc).map(([text]) => text)).toEqual(['alert(1)', 'p', 'frame', 'h', 'js'])
+  })
+
+  it('refuses rich text nested deeper than MAX_DOCUMENT_DEPTH with CONTENT_TOO_DEEP', async () => {
+    const log: LoggedUpdate[] = []
+    const doc = new Y.Doc()
+    recordInto(log, doc, 'ada')
+    doc.transact(() => {
+      let parent: Y.XmlFragment | Y.XmlElement = doc.getXmlFragment('default')
+      for (let i = 0; i < 20_000; i++) {
+        const quote = new Y.XmlElement('blockquote')
+        parent.insert(0, [quote])
+        parent = quote
+      }
+    })
+    await expect(
+      describeChanges(windowOf(log, log.length), log.length, null),
+    ).rejects.toMatchObject({
+      code: 'CONTENT_TOO_DEEP',
+    })
+  })
 })

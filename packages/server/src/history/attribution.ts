@@ -11,8 +11,10 @@
  * before and after its transaction; its transaction's delete set names
  * what it deleted (only what was not deleted before).
  */
+import type { JSONContent } from '@tiptap/core'
 import { RICH_TEXT_FRAGMENT } from '@quire/schema'
 import * as Y from 'yjs'
+import { changesSchema, checkFragmentDepth, toDocumentNode } from '../content/index.js'
 import type { HistoryWindow } from '../store/index.js'
 
 /** A mark on a text node of `DocumentChanges.doc`. */
@@ -124,7 +126,11 @@ class StampedRanges {
  * The window must start at or before `since` and end at `seq`
  * (`loadHistoryWindow` makes it so). Costs one replay of the window's
  * updates, in slices of at most `REPLAY_SLICE_MS` with the event loop free
- * between them; the document is destroyed before it resolves.
+ * between them; the document is destroyed before it resolves. The content
+ * goes through the same sanitising builder as every export (unknown types
+ * dropped, attributes checked, unsafe links unlinked). Rejects with
+ * `ContentError` (`CONTENT_TOO_DEEP`) for rich text nested deeper than
+ * `MAX_DOCUMENT_DEPTH`, deleted elements included.
  */
 export const describeChanges = async (
   window: HistoryWindow,
@@ -163,8 +169,11 @@ export const describeChanges = async (
       Y.applyUpdate(doc, update.data)
     }
 
+    const fragment = doc.getXmlFragment(RICH_TEXT_FRAGMENT)
+    // The walk recurses once per level: bounded first.
+    checkFragmentDepth(fragment, true)
     const walker = new ChangeWalker(inserts, deletes, window.baseSeq, since)
-    const content = walker.walkChildren(doc.getXmlFragment(RICH_TEXT_FRAGMENT))
+    const content = walker.walkChildren(fragment)
     const authors = [...walker.authorIds].sort().map((id) => ({
       id,
       name: window.names.get(id) ?? null,
@@ -174,7 +183,10 @@ export const describeChanges = async (
       since,
       attributedFrom: window.baseSeq,
       authors,
-      doc: { type: 'doc', content },
+      doc: toDocumentNode(changesSchema(), {
+        type: 'doc',
+        content: content as JSONContent[],
+      }).toJSON() as ProseMirrorJson,
       addedChars: walker.addedChars,
       deletedChars: walker.deletedChars,
     }
@@ -211,7 +223,9 @@ class ChangeWalker {
           ...(content.length > 0 ? { content } : {}),
         })
       } else if (type instanceof Y.XmlText) {
-        nodes.push(...this.#walkText(type))
+        // One by one: a paragraph can hold hundreds of thousands of runs,
+        // more than `push(...runs)` can pass as arguments.
+        for (const run of this.#walkText(type)) nodes.push(run)
       }
     }
     return nodes
