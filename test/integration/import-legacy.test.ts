@@ -316,6 +316,55 @@ describe('quire import-legacy', () => {
     }
   })
 
+  it('reports a snapshot it cannot convert as failed and goes on; NUL bytes are dropped', async () => {
+    const folder = await makeTempDir('legacy-odd')
+    try {
+      await writeFile(join(folder.path, `${tag}-a.html`), '<p>first</p>')
+      await writeFile(
+        join(folder.path, `${tag}-b.html`),
+        '<h1>T\u0000itle</h1><p>nul\u0000byte</p>',
+      )
+      await writeFile(join(folder.path, `${tag}-c.html`), '<blockquote>'.repeat(5_000))
+      await writeFile(join(folder.path, `${tag}-d.html`), '<p>after</p>')
+      const args = ['import-legacy', '--from-dir', folder.path, '--org', orgs.dir, '--json']
+      args.push('--database-url', databaseUrl)
+
+      const run = await runQuire(args)
+
+      expect(run.code).toBe(1)
+      expect(run.stdout).not.toMatch(/\n\s+at /)
+      const report = JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '') as unknown
+      expect(report).toEqual({
+        imported: 3,
+        skipped: 0,
+        failed: [{ legacyId: `${tag}-c`, problem: expect.stringContaining('CONTENT_TOO_DEEP') }],
+      })
+      const nul = await importedDocument('dir', `${tag}-b`)
+      expect(await storedContent(nul as string)).toContain('nulbyte')
+      const { rows } = await db.query('SELECT title FROM documents WHERE id = $1', [nul])
+      expect(rows).toEqual([{ title: 'Title' }])
+      expect(await importedDocument('dir', `${tag}-d`)).toBeDefined()
+    } finally {
+      await folder.remove()
+    }
+  })
+
+  it('names a legacy table that does not exist in one line, with status 2', async () => {
+    const run = await runQuire([
+      'import-legacy',
+      '--source-url',
+      databaseUrl,
+      '--table',
+      `no_such_table_${tag}`,
+      '--org',
+      orgs.a,
+      '--database-url',
+      databaseUrl,
+    ])
+    expect(run.code).toBe(2)
+    expect(run.stdout.trim()).toMatch(/^quire import-legacy: .*no_such_table.*\(42P01\)$/)
+  })
+
   it('imports into the embedded database (--data-dir)', async () => {
     const folder = await makeTempDir('legacy-embedded')
     try {

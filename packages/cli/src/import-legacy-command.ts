@@ -59,7 +59,8 @@ Other:
   --json                   print the final report as JSON (progress goes to stderr)
 
 Exit status: 0 when nothing failed, 1 when a snapshot failed (the report says
-why; fix it and run again), 2 for bad options.
+why; fix it and run again) or a database failed, 2 for bad options (including
+a table or column the legacy database does not have).
 `
 
 /** Options after validation. */
@@ -142,6 +143,12 @@ const parseCommand = (argv: readonly string[]): ImportCommand | { readonly usage
   }
 }
 
+/** The SQLSTATE of a database error (`42P01`: no such table), or null for any other error. */
+const sqlStateOf = (err: unknown): string | null => {
+  const code = (err as { code?: unknown } | null)?.code
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : null
+}
+
 /** One progress line: position, outcome, legacy id and what it became (never content). */
 const describeOutcome = (outcome: ImportOutcome, position: number, total: number): string => {
   const at = `[${position}/${total}]`
@@ -209,14 +216,24 @@ export const runImportLegacy = async (argv: readonly string[]): Promise<number> 
       return 2
     }
     const progress = command.json ? process.stderr : process.stdout
-    const report = await importLegacySnapshots({
-      sql: store.sql,
-      source,
-      orgRule: command.orgRule,
-      pauseMs: command.pauseMs,
-      onOutcome: (outcome, position, total) =>
-        progress.write(`${describeOutcome(outcome, position, total)}\n`),
-    })
+    let report: LegacyImportReport
+    try {
+      report = await importLegacySnapshots({
+        sql: store.sql,
+        source,
+        orgRule: command.orgRule,
+        pauseMs: command.pauseMs,
+        onOutcome: (outcome, position, total) =>
+          progress.write(`${describeOutcome(outcome, position, total)}\n`),
+      })
+    } catch (err) {
+      const sqlState = sqlStateOf(err)
+      if (sqlState === null) throw err
+      // A database answered with an error: one line, no stack. Class 42
+      // (no such table or column, no permission) is the options' fault.
+      process.stderr.write(`quire import-legacy: ${(err as Error).message} (${sqlState})\n`)
+      return sqlState.startsWith('42') ? 2 : 1
+    }
     writeReport(report, command.json)
     return report.failed.length === 0 ? 0 : 1
   } finally {

@@ -199,10 +199,25 @@ export const importSnapshot = async (
     )
     return { reason: 'imported', legacyId, docId }
   } catch (err) {
+    if (isRefusedValue(err)) {
+      // This snapshot's values, not the database, are at fault: the
+      // transaction rolled back and the run goes on.
+      return { reason: 'failed', legacyId, problem: `the database refused it (${err.code})` }
+    }
     if (!(err instanceof AlreadyImported)) throw err
     const winner = await findImported(sql, kind, legacyId)
     return { reason: 'skipped', legacyId, docId: winner ?? docId }
   }
+}
+
+/**
+ * Whether `err` is PostgreSQL refusing one row's values rather than failing
+ * as a database: SQLSTATE class 22 (data exception: a character text cannot
+ * hold, a value out of range) or 54 (program limit: a row too large).
+ */
+const isRefusedValue = (err: unknown): err is { readonly code: string } => {
+  const code = (err as { code?: unknown } | null)?.code
+  return typeof code === 'string' && /^(22|54)[0-9A-Z]{3}$/.test(code)
 }
 
 /** A converted snapshot: its first update, the HTML rendering of its version, its title. */
@@ -222,18 +237,17 @@ const convertSnapshot = (
 ):
   | ({ readonly ok: true } & ConvertedSnapshot)
   | { readonly ok: false; readonly problem: string } => {
-  let node: ProseMirrorNode
+  // Everything the snapshot's content goes through is inside: whatever it
+  // makes fail (a parser, the renderer) fails this snapshot, not the run.
   try {
-    node = htmlToNode(html)
+    const node: ProseMirrorNode = htmlToNode(html)
+    const heading = firstHeadingText(node)?.replace(/[\u0000-\u001f\u007f]+/g, ' ')
+    const title = (heading ?? `Imported document ${legacyId}`).slice(0, MAX_TITLE_CHARS)
+    return { ok: true, update: nodeToUpdate(node), html: nodeToHtml(node), title }
   } catch (err) {
     if (isContentError(err)) return { ok: false, problem: `${err.code}: ${err.message}` }
     return { ok: false, problem: `conversion failed: ${(err as Error).message}` }
   }
-  const title = (firstHeadingText(node) ?? `Imported document ${legacyId}`).slice(
-    0,
-    MAX_TITLE_CHARS,
-  )
-  return { ok: true, update: nodeToUpdate(node), html: nodeToHtml(node), title }
 }
 
 /**
