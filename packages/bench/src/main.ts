@@ -24,6 +24,7 @@ import {
   launchServer,
   pinGenerator,
   QUIRE_BENCH_FLAGS,
+  QUIRE_ENTRY_KIND,
   REPO_ROOT,
   type RunningServer,
 } from './servers/launch.js'
@@ -122,6 +123,7 @@ const main = async (): Promise<void> => {
     isPinned: hasTaskset,
     servers,
     quireFlags: QUIRE_BENCH_FLAGS,
+    quireEntry: QUIRE_ENTRY_KIND,
     fanOut: { params: workloads.includes('fanout') ? FAN_OUT : [], results: {} },
     failures: [],
   }

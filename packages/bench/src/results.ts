@@ -26,6 +26,8 @@ export interface BenchResults {
   readonly servers: readonly ServerKind[]
   /** Flags every Quire node ran with (beyond storage). */
   readonly quireFlags: readonly string[]
+  /** Whether Quire ran its compiled build or its source through tsx. */
+  readonly quireEntry?: 'build' | 'source'
   readonly fanOut: {
     readonly params: readonly FanOutParams[]
     readonly results: Record<string, Partial<Record<ServerKind, Measured<FanOutResult>>>>

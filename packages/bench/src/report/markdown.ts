@@ -165,7 +165,7 @@ export const renderMarkdown = (
     results.isPinned
       ? 'Each server runs alone, pinned to CPU 0 (`taskset -c 0`); the load generator (one process, raw protocol clients) is pinned to CPU 1.'
       : '**Not pinned** (no taskset): figures swing widely.',
-    `Every figure is the median of ${results.runsPerMeasurement} run(s), each on a freshly started server. Quire runs from source (tsx) with \`${results.quireFlags.join(' ')}\`: anonymous clients and rate limits off for load generation. Hocuspocus and y-websocket run with their defaults and no persistence: they store nothing, Quire stores every edit before acknowledging it.`,
+    `Every figure is the median of ${results.runsPerMeasurement} run(s), each on a freshly started server. Quire runs ${results.quireEntry === 'build' ? 'its compiled build (`packages/cli/dist`)' : 'from source (tsx)'} with \`${results.quireFlags.join(' ')}\`: anonymous clients and rate limits off for load generation. Hocuspocus and y-websocket run with their defaults and no persistence: they store nothing, Quire stores every edit before acknowledging it.`,
     `Reproduce: \`npm run bench${results.isQuick ? ' -- --quick' : ''}\`. Analysis of the figures: [${analysisFile}](${analysisFile}).`,
     '',
     '## Fan-out (one document)',

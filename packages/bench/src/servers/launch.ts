@@ -14,9 +14,23 @@ import type { ProbeStats } from './probe.js'
 /** The repository root. */
 export const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url))
 const PROBE = fileURLToPath(new URL('./probe.ts', import.meta.url))
+/**
+ * How Quire is started: `build` runs the compiled JavaScript, as production
+ * does (`npm run bench` builds it first); otherwise the TypeScript source
+ * through tsx, which needs no build (the CI smoke test) but carries tsx's
+ * transform and somewhat more heap.
+ */
+export const QUIRE_ENTRY_KIND: 'build' | 'source' =
+  process.env.QUIRE_BENCH_ENTRY === 'build' ? 'build' : 'source'
+const QUIRE_ENTRY = fileURLToPath(
+  new URL(
+    QUIRE_ENTRY_KIND === 'build' ? '../../../cli/dist/main.js' : '../../../cli/src/main.ts',
+    import.meta.url,
+  ),
+)
 const ENTRIES: Readonly<Record<ServerKind, string>> = {
-  'quire-embedded': fileURLToPath(new URL('../../../cli/src/main.ts', import.meta.url)),
-  'quire-postgres': fileURLToPath(new URL('../../../cli/src/main.ts', import.meta.url)),
+  'quire-embedded': QUIRE_ENTRY,
+  'quire-postgres': QUIRE_ENTRY,
   hocuspocus: fileURLToPath(new URL('./hocuspocus-entry.ts', import.meta.url)),
   'y-websocket': fileURLToPath(new URL('./y-websocket-entry.ts', import.meta.url)),
 }
