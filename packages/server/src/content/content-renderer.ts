@@ -7,6 +7,7 @@
  * a time limit.
  */
 import type { Logger } from 'pino'
+import { ContentError, type ContentErrorCode } from './content-error.js'
 import type { ContentTask, RenderFormat } from './conversion-worker.js'
 import { createWorkerPool, siblingEntry } from './worker-pool.js'
 
@@ -57,6 +58,8 @@ export const createContentRenderer = (options: ContentRendererOptions): ContentR
   const pool = createWorkerPool<ContentTask, string>({
     entry: siblingEntry(import.meta.url, 'conversion-worker'),
     logger: options.logger,
+    // Failures the worker reports on purpose are the document's (CONTENT_TOO_DEEP).
+    toError: ({ code, message }) => new ContentError(code as ContentErrorCode, message),
     timeoutMs,
     maxQueued,
     idleMs,

@@ -67,6 +67,11 @@ const render = (task: Extract<ContentTask, { kind: 'render' }>): TaskOutcome<str
   try {
     Y.applyUpdate(doc, task.state)
     return { ok: true, result: RENDERERS[task.format](doc) }
+  } catch (err) {
+    // A document nested too deeply to render (CONTENT_TOO_DEEP) is the
+    // document's fault, not the worker's: the caller answers 422.
+    if (isContentError(err)) return { ok: false, failure: { code: err.code, message: err.message } }
+    throw err
   } finally {
     doc.destroy()
   }

@@ -25,6 +25,7 @@ import {
   type VersionEditor,
   type VersionSummary,
 } from '../store/index.js'
+import { checkFragmentDepth } from '../content/index.js'
 import { describeChanges, type DocumentChanges } from './attribution.js'
 
 /**
@@ -137,6 +138,12 @@ export const createDocumentHistory = (
 const replaceContent = (doc: Y.Doc, old: Y.Doc): void => {
   const fragment = doc.getXmlFragment(RICH_TEXT_FRAGMENT)
   const oldFragment = old.getXmlFragment(RICH_TEXT_FRAGMENT)
+  // Yjs deletes, garbage-collects and clones nested types recursively: rich
+  // text nested thousands deep (a hostile client's) would overflow the stack
+  // halfway through the edit. Refused before anything changes
+  // (CONTENT_TOO_DEEP, answered 422).
+  checkFragmentDepth(fragment)
+  checkFragmentDepth(oldFragment)
   if (fragment.length > 0) fragment.delete(0, fragment.length)
   const copies = oldFragment.toArray().map((node) => node.clone())
   if (copies.length > 0) fragment.insert(0, copies as (Y.XmlElement | Y.XmlText)[])

@@ -27,6 +27,17 @@ export const NOT_FOUND = 'not found'
 export const text = (): z.ZodString =>
   z.string().regex(/^[^\u0000]*$/, 'must not contain a NUL character')
 
+/**
+ * A version (an update's seq) as a path or query value: 1 to 15 decimal
+ * digits and nothing else, so ` `, `0x1`, `+1`, `1e3` and an empty value
+ * are malformed (400) rather than read as some number.
+ */
+export const seqParam = (): z.ZodPipe<z.ZodString, z.ZodTransform<number, string>> =>
+  z
+    .string()
+    .regex(/^[0-9]{1,15}$/, 'must be a version number')
+    .transform(Number)
+
 /** Sends `{error, requestId}` with `status`; returns the reply for `return sendError(...)`. */
 export const sendError = (reply: FastifyReply, status: number, error: string): FastifyReply =>
   reply.code(status).send({ error, requestId: reply.request.id } satisfies ErrorBody)

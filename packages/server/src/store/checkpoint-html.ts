@@ -13,8 +13,9 @@ import type { Logger } from 'pino'
 export type CheckpointRenderer = (state: Uint8Array) => Promise<string | null>
 
 /**
- * Runs `render` on `state` and returns its HTML, or null when there is no
- * renderer or it fails: a rendering never makes a checkpoint fail, since
+ * Runs `render` on `state` and returns its HTML (NUL replaced by U+FFFD,
+ * which a text column can hold), or null when there is no renderer or it
+ * fails: a rendering never makes a checkpoint fail, since
  * the state it is built for is what matters. The failure is logged (a bug,
  * a busy or timed-out renderer, never client content).
  * @internal
@@ -27,7 +28,10 @@ export const renderCheckpointHtml = async (
 ): Promise<string | null> => {
   if (render === undefined) return null
   try {
-    return await render(state)
+    const html = await render(state)
+    // PostgreSQL text refuses NUL: a rendering holding one would make the
+    // checkpoint's INSERT fail, and with it every later compaction.
+    return html?.includes('\u0000') === true ? html.replaceAll('\u0000', '\ufffd') : html
   } catch (err) {
     logger?.warn({ err, docId }, 'checkpoint rendering failed')
     return null

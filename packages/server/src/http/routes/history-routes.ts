@@ -11,13 +11,21 @@
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import { z } from 'zod'
 import type { ChangesResult, DocumentHistory } from '../../history/index.js'
+import { isContentError } from '../../content/index.js'
 import type { ApiDependencies } from '../api-dependencies.js'
 import { type HeavyRequestLimiter, runHeavyRequest } from '../heavy-request-limiter.js'
-import { callerOf, createCallerHook, decodeOrReply, sendError, text } from '../route-support.js'
+import {
+  callerOf,
+  createCallerHook,
+  decodeOrReply,
+  sendError,
+  seqParam,
+  text,
+} from '../route-support.js'
 import { createDocumentLookup } from './document-routes.js'
 
 const SAVE_BODY = z.object({ name: text().trim().min(1).max(200) })
-const SEQ = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER)
+const SEQ = seqParam()
 
 /**
  * Answers for a version that cannot be rebuilt: 410 when history retention
@@ -78,13 +86,15 @@ export const registerHistoryRoutes = async (
       if (since.data !== undefined && since.data >= seq.data) {
         return sendError(reply, 400, 'since must be an earlier version')
       }
-      const result = await runHeavyRequest(
-        limiter,
-        callerOf(request).userId,
-        'changes',
-        reply,
-        () => history.changes(found.document.id, seq.data, since.data ?? null),
-      )
+      let result
+      try {
+        result = await runHeavyRequest(limiter, callerOf(request).userId, 'changes', reply, () =>
+          history.changes(found.document.id, seq.data, since.data ?? null),
+        )
+      } catch (err) {
+        if (!isContentError(err, 'CONTENT_TOO_DEEP')) throw err
+        return sendError(reply, 422, 'document too deeply nested to compare')
+      }
       if (result === reply) return reply
       if (!isChangesResult(result)) return result
       if (result.reason === 'unknown-version') {
@@ -131,9 +141,15 @@ export const registerHistoryRoutes = async (
       if (!found.ok) return sendError(reply, found.status, found.error)
       const seq = SEQ.safeParse(request.params.seq)
       if (!seq.success) return sendError(reply, 400, 'malformed version')
-      const restored = await runHeavyRequest(limiter, userId, 'restore', reply, () =>
-        history.restore(found.document.id, seq.data, userId),
-      )
+      let restored
+      try {
+        restored = await runHeavyRequest(limiter, userId, 'restore', reply, () =>
+          history.restore(found.document.id, seq.data, userId),
+        )
+      } catch (err) {
+        if (!isContentError(err, 'CONTENT_TOO_DEEP')) throw err
+        return sendError(reply, 422, 'document too deeply nested to restore')
+      }
       if (restored === reply) return reply
       if (restored !== true) {
         return sendMissingVersion(reply, history, found.document.id, seq.data)

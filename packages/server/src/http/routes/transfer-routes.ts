@@ -33,6 +33,7 @@ import {
   decodeOrReply,
   NOT_FOUND,
   sendError,
+  seqParam,
   text,
 } from '../route-support.js'
 import { createDocumentLookup } from './document-routes.js'
@@ -53,7 +54,7 @@ const IMPORT_LIMIT = `${MAX_IMPORT_BYTES / (1024 * 1024)} MiB`
 
 const EXPORT_QUERY = z.object({
   format: z.enum(['html', 'markdown', 'text', 'json']).default('html'),
-  seq: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+  seq: seqParam().optional(),
 })
 
 const IMPORT_BODY = z.object({
@@ -145,8 +146,14 @@ export const registerTransferRoutes = async (
 /** How long a client is asked to wait when the workers are busy, seconds. */
 const BUSY_RETRY_AFTER_S = 5
 
-/** 503 when the render worker's queue is full, 422 when the rendering took too long. */
+/**
+ * 503 when the render worker's queue is full, 422 when the rendering took
+ * too long or the document nests too deeply for any renderer.
+ */
 const sendRenderFailure = (reply: FastifyReply, err: unknown, format: string): FastifyReply => {
+  if (isContentError(err, 'CONTENT_TOO_DEEP')) {
+    return sendError(reply, 422, 'document too deeply nested to export')
+  }
   if (isWorkerPoolError(err, 'WORKER_BUSY')) {
     reply.header('retry-after', String(BUSY_RETRY_AFTER_S))
     return sendError(reply, 503, 'the server is busy rendering other exports; try again shortly')
@@ -200,6 +207,9 @@ const importDocument = async (
   } catch (err) {
     if (isContentError(err, 'CONTENT_TOO_LARGE')) {
       return sendError(reply, 413, `content is over the import limit (${IMPORT_LIMIT})`)
+    }
+    if (isContentError(err, 'CONTENT_TOO_DEEP')) {
+      return sendError(reply, 422, `the ${body.format} is too deeply nested to import`)
     }
     if (isContentError(err, 'CONTENT_TOO_COMPLEX')) {
       return sendError(

@@ -25,6 +25,14 @@ describe('safeFilename', () => {
     expect(safeFilename('...')).toBe('document')
     expect(Array.from(safeFilename('é'.repeat(300)))).toHaveLength(100)
   })
+
+  it('removes bidi overrides and other invisible format characters', () => {
+    expect(safeFilename('\u202Egnp.exe')).toBe('gnp.exe')
+    expect(safeFilename('a\u202Bb\u2066c\u200Fd\u200Be\u2028f\uFEFFg')).toBe('a b c d e f g')
+    expect(attachmentDisposition('\u202Egnp.exe', 'html')).toBe(
+      `attachment; filename="gnp.exe.html"; filename*=UTF-8''gnp.exe.html`,
+    )
+  })
 })
 
 describe('attachmentDisposition', () => {

@@ -9,8 +9,12 @@ const MAX_FILENAME_LENGTH = 100
 /** Longest document title, characters (as POST /api/documents). */
 const MAX_TITLE_LENGTH = 200
 
-// Characters no file name should carry on any common system, and controls.
-const UNSAFE_FILENAME_CHARACTERS = /[\u0000-\u001f\u007f-\u009f"*/:<>?\\|]+/g
+// Characters no file name should carry on any common system, controls, and
+// invisible format characters: bidi overrides, embeddings and isolates
+// (U+202E shows `gnp.exe` as `exe.png`), marks, zero-width characters,
+// line and paragraph separators, the BOM.
+const UNSAFE_FILENAME_CHARACTERS =
+  /[\u0000-\u001f\u007f-\u009f"*/:<>?\\|\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]+/g
 
 /**
  * Whether an `If-None-Match` header matches `etag` (weak comparison, as
