@@ -20,7 +20,7 @@ import { allowAnonymous } from './auth/index.js'
 import { createHeavyRequestLimiter, createHttpApp, registerApi } from './http/index.js'
 import { createLogger, type Logger } from './log/index.js'
 import { RoomManager } from './room/index.js'
-import { createDocumentHistory } from './history/index.js'
+import { createChangesDescriber, createDocumentHistory } from './history/index.js'
 import {
   type ContentRenderer,
   createContentRenderer,
@@ -121,7 +121,9 @@ export const startQuireServer = async (
   // Its worker starts with the first import and is unref'd: nothing to undo
   // if starting fails below.
   const importConverter = createImportConverter({ logger, timeoutMs: config.importTimeoutMs })
-  const renderHtml = (state: Uint8Array): Promise<string> => renderer.render('html', state)
+  const renderHtml = (state: Uint8Array): Promise<string> => renderer.render('html', [state])
+  // Its worker too starts with the first comparison and is unref'd.
+  const changesDescriber = createChangesDescriber({ logger, timeoutMs: config.renderTimeoutMs })
   // Where the build of packages/web lands, seen from this file (src or dist).
   const webDir = config.webDir ?? fileURLToPath(new URL('../../web/dist/', import.meta.url))
   const app = createHttpApp(
@@ -142,6 +144,8 @@ export const startQuireServer = async (
       await registerApi(app, accounts.api, {
         history: createDocumentHistory(store.sql, rooms, {
           renderHtml,
+          mergeState: (parts, merge) => renderer.merge(parts, merge),
+          describeChanges: changesDescriber.describe,
           logger,
           // One embedded node needs no lock beyond its own process.
           lock:
@@ -244,6 +248,7 @@ export const startQuireServer = async (
     await importConverter.close()
     await store.close()
     await renderer.close()
+    await changesDescriber.close()
     await app.close()
     logger.info('stopped')
   }
@@ -301,7 +306,9 @@ const openStore = (
     compactAfterUpdates: config.compactAfterUpdates,
     compactIntervalMs: config.compactIntervalMs,
     // The backup readable without Quire that each checkpoint carries.
-    renderCheckpointHtml: (state: Uint8Array) => renderer.render('html', state),
+    renderCheckpointHtml: (state: Uint8Array) => renderer.render('html', [state]),
+    mergeState: (parts: readonly Uint8Array[], merge: { readonly gc: boolean }) =>
+      renderer.merge(parts, merge),
   }
   return config.databaseUrl === undefined
     ? openEmbeddedStore({ dataDir: config.dataDir, logger, ...writer })

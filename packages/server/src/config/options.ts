@@ -200,7 +200,7 @@ export const SERVE_OPTIONS = {
     flag: 'import-timeout-ms',
     env: 'QUIRE_IMPORT_TIMEOUT_MS',
     kind: 'integer',
-    help: 'longest an imported file may take to parse in the import worker before it is refused with 422 (default 10000)',
+    help: 'longest an imported file may take to parse in the import worker before it is refused with 422; also the longest other imports wait behind it (default 5000)',
   },
   renderTimeoutMs: {
     flag: 'render-timeout-ms',
@@ -352,7 +352,7 @@ const serveConfigSchema = z.object({
   maxHeavyRequestsPerUser: integer(0, 1000).default(2),
   heavyRequestsPerMinute: integer(0, 100_000).default(60),
   maxHeavyRequests: integer(0, 10_000).default(8),
-  importTimeoutMs: integer(100, 600_000).default(10_000),
+  importTimeoutMs: integer(100, 600_000).default(5_000),
   renderTimeoutMs: integer(100, 600_000).default(10_000),
   maxUnsavedUpdates: integer(100, 10_000_000).default(20_000),
   pingIntervalMs: integer(100, 600_000).default(10_000),

@@ -8,10 +8,10 @@
  */
 import type { Logger } from 'pino'
 import { ContentError, type ContentErrorCode } from './content-error.js'
-import type { ContentTask, RenderFormat } from './conversion-worker.js'
+import type { ContentTask, MergeResult, RenderFormat } from './conversion-worker.js'
 import { createWorkerPool, siblingEntry } from './worker-pool.js'
 
-export type { RenderFormat }
+export type { MergeResult, RenderFormat }
 
 /** Options of `createContentRenderer`. */
 export interface ContentRendererOptions {
@@ -41,11 +41,18 @@ export const DEFAULT_CONTENT_RENDERER_OPTIONS = Object.freeze({
 /** Renders documents in a worker thread. */
 export interface ContentRenderer {
   /**
-   * The document whose state is `state` (one Yjs update) in `format` (HTML:
-   * the fragment, as `docToHtml`). Rejects with `WorkerPoolError` when busy,
+   * The document built from `parts` (Yjs updates applied in order: one
+   * state, or a checkpoint and the log after it) in `format` (HTML: the
+   * fragment, as `docToHtml`). Rejects with `WorkerPoolError` when busy,
    * past the time limit, or when the worker failed.
    */
-  render(format: RenderFormat, state: Uint8Array): Promise<string>
+  render(format: RenderFormat, parts: readonly Uint8Array[]): Promise<string>
+  /**
+   * `parts` merged into one Yjs update, with its state vector, in a
+   * document with garbage collection `gc` (as the store's
+   * `mergeStateParts`); rejects as `render`.
+   */
+  merge(parts: readonly Uint8Array[], options: { readonly gc: boolean }): Promise<MergeResult>
   /** Tasks waiting and running. */
   readonly pendingCount: number
   /** Stops the worker; later calls start a new one. */
@@ -55,7 +62,7 @@ export interface ContentRenderer {
 /** Creates a renderer; its worker starts on the first rendering. */
 export const createContentRenderer = (options: ContentRendererOptions): ContentRenderer => {
   const { timeoutMs, maxQueued, idleMs } = { ...DEFAULT_CONTENT_RENDERER_OPTIONS, ...options }
-  const pool = createWorkerPool<ContentTask, string>({
+  const pool = createWorkerPool<ContentTask, string | MergeResult>({
     entry: siblingEntry(import.meta.url, 'conversion-worker'),
     logger: options.logger,
     // Failures the worker reports on purpose are the document's (CONTENT_TOO_DEEP).
@@ -65,8 +72,9 @@ export const createContentRenderer = (options: ContentRendererOptions): ContentR
     idleMs,
   })
   return {
-    // The state is copied, not moved: callers may still hold it (a cache).
-    render: (format, state) => pool.run({ kind: 'render', format, state }),
+    // Parts are copied, not moved: callers may still hold them.
+    render: async (format, parts) => (await pool.run({ kind: 'render', format, parts })) as string,
+    merge: async (parts, { gc }) => (await pool.run({ kind: 'merge', parts, gc })) as MergeResult,
     get pendingCount() {
       return pool.pendingCount
     },

@@ -21,7 +21,13 @@ export type ContentTask =
       readonly maxBytes: number
       readonly maxNodes: number
     }
-  | { readonly kind: 'render'; readonly format: RenderFormat; readonly state: Uint8Array }
+  /** `parts`: updates applied in order (a checkpoint and the log after it, or one state). */
+  | {
+      readonly kind: 'render'
+      readonly format: RenderFormat
+      readonly parts: readonly Uint8Array[]
+    }
+  | { readonly kind: 'merge'; readonly parts: readonly Uint8Array[]; readonly gc: boolean }
 
 /** The result of an import task. @internal */
 export interface ImportResult {
@@ -65,7 +71,9 @@ const convert = (task: Extract<ContentTask, { kind: 'import' }>): TaskOutcome<Im
 const render = (task: Extract<ContentTask, { kind: 'render' }>): TaskOutcome<string> => {
   const doc = new Y.Doc()
   try {
-    Y.applyUpdate(doc, task.state)
+    doc.transact(() => {
+      for (const part of task.parts) Y.applyUpdate(doc, part)
+    })
     return { ok: true, result: RENDERERS[task.format](doc) }
   } catch (err) {
     // A document nested too deeply to render (CONTENT_TOO_DEEP) is the
@@ -77,6 +85,37 @@ const render = (task: Extract<ContentTask, { kind: 'render' }>): TaskOutcome<str
   }
 }
 
-serveWorkerTasks<ContentTask, ImportResult | string>((task) =>
-  task.kind === 'import' ? convert(task) : render(task),
-)
+/** The result of a merge task. @internal */
+export interface MergeResult {
+  readonly state: Uint8Array
+  readonly stateVector: Uint8Array
+}
+
+// As the store's `mergeStateParts`.
+const merge = (task: Extract<ContentTask, { kind: 'merge' }>): TaskOutcome<MergeResult> => {
+  const doc = new Y.Doc({ gc: task.gc })
+  try {
+    doc.transact(() => {
+      for (const part of task.parts) Y.applyUpdate(doc, part)
+    })
+    const state = Y.encodeStateAsUpdate(doc)
+    const stateVector = Y.encodeStateVector(doc)
+    const transfer = [state.buffer as ArrayBuffer, stateVector.buffer as ArrayBuffer]
+    return { ok: true, result: { state, stateVector }, transfer }
+  } finally {
+    doc.destroy()
+  }
+}
+
+serveWorkerTasks<ContentTask, ImportResult | string | MergeResult>((task) => {
+  switch (task.kind) {
+    case 'import':
+      return convert(task)
+    case 'render':
+      return render(task)
+    case 'merge':
+      return merge(task)
+    default:
+      return task satisfies never
+  }
+})

@@ -30,9 +30,12 @@ export interface ImportConverterOptions {
   readonly maxNodes?: number
   /**
    * Longest one conversion may take, ms; past it the worker is stopped and
-   * the import refused with `CONTENT_TOO_COMPLEX`. 1 MiB of ordinary prose
-   * parses in about 1 s on a loaded 2-core machine; Markdown's pathological
-   * inputs (`_a` repeated) take 30 s and more. @default 10000
+   * the import refused with `CONTENT_TOO_COMPLEX`. It is also how long
+   * everyone else's imports may wait behind one file. 1 MiB of ordinary
+   * prose parses in about 1 s on a loaded 2-core machine; Markdown's
+   * pathological inputs (`_a` repeated: 30 s and more) and, since marked's
+   * lexer grows faster than linearly with the number of blocks, 1 MiB of
+   * 30,000 one-line paragraphs (about 45 s) do not fit. @default 5000
    */
   readonly timeoutMs?: number
   /** Most conversions waiting behind the running one; more are refused (`WORKER_BUSY`). @default 4 */
@@ -45,7 +48,7 @@ export interface ImportConverterOptions {
 export const DEFAULT_IMPORT_CONVERTER_OPTIONS = Object.freeze({
   maxBytes: MAX_IMPORT_BYTES,
   maxNodes: MAX_IMPORT_NODES,
-  timeoutMs: 10_000,
+  timeoutMs: 5_000,
   maxQueued: 4,
   idleMs: 60_000,
 })

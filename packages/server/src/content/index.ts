@@ -40,6 +40,7 @@ export {
   type ContentRendererOptions,
   createContentRenderer,
   DEFAULT_CONTENT_RENDERER_OPTIONS,
+  type MergeResult,
   type RenderFormat,
 } from './content-renderer.js'
 export {

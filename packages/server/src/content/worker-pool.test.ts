@@ -26,16 +26,19 @@ describe('createContentRenderer (worker pool)', () => {
 
   it('renders every format in its worker', async () => {
     renderer = createContentRenderer({ logger })
-    const state = stateWith(2)
+    const state = [stateWith(2)]
     await expect(renderer.render('html', state)).resolves.toBe('<p>p0</p><p>p1</p>')
     await expect(renderer.render('markdown', state)).resolves.toBe('p0\n\np1')
     await expect(renderer.render('text', state)).resolves.toBe('p0\n\np1')
     expect(JSON.parse(await renderer.render('json', state))).toMatchObject({ type: 'doc' })
+    const merged = await renderer.merge([stateWith(1), stateWith(1)], { gc: false })
+    await expect(renderer.render('text', [merged.state])).resolves.toBe('p0\n\np0')
+    expect(merged.stateVector).toEqual(Y.encodeStateVectorFromUpdate(merged.state))
   })
 
   it('refuses past maxQueued with WORKER_BUSY and past timeoutMs with WORKER_TIMEOUT', async () => {
     renderer = createContentRenderer({ logger, maxQueued: 1, timeoutMs: 20_000 })
-    const state = stateWith(1)
+    const state = [stateWith(1)]
     const running = renderer.render('text', state)
     const queued = renderer.render('text', state)
     await expect(renderer.render('text', state)).rejects.toMatchObject({ code: 'WORKER_BUSY' })
@@ -43,7 +46,7 @@ describe('createContentRenderer (worker pool)', () => {
     await renderer.close()
 
     renderer = createContentRenderer({ logger, timeoutMs: 1 })
-    await expect(renderer.render('markdown', stateWith(5_000))).rejects.toMatchObject({
+    await expect(renderer.render('markdown', [stateWith(5_000)])).rejects.toMatchObject({
       name: 'WorkerPoolError',
       code: 'WORKER_TIMEOUT',
     })

@@ -12,21 +12,26 @@ import type { RoomManager } from '../room/index.js'
 import {
   type AuditEntry,
   type CheckpointRenderer,
+  type HistoryWindow,
   createProcessDocumentLock,
   type DocumentLock,
   listAudit,
   loadHistoryWindow,
   listVersions,
   loadStateAt,
+  loadStateParts,
+  mergeStateParts,
   readHistoryPrunedSeq,
   readLastSeq,
   saveNamedVersion,
   type SqlClient,
+  type StateMerger,
   type VersionEditor,
   type VersionSummary,
 } from '../store/index.js'
 import { checkFragmentDepth } from '../content/index.js'
-import { describeChanges, type DocumentChanges } from './attribution.js'
+import { describeChanges } from './attribution.js'
+import type { ChangesDescriber } from './changes-describer.js'
 
 /**
  * Most logged updates one changes request replays. Both versions must lie
@@ -38,7 +43,8 @@ export const MAX_ATTRIBUTION_UPDATES = 20_000
 
 /** What `DocumentHistory.changes` found. */
 export type ChangesResult =
-  | { readonly reason: 'described'; readonly changes: DocumentChanges }
+  /** `json`: the `DocumentChanges`, serialised where it was built. */
+  | { readonly reason: 'described'; readonly json: string }
   | { readonly reason: 'unknown-version' }
   | { readonly reason: 'too-long'; readonly maxUpdates: number }
 
@@ -73,6 +79,13 @@ export interface DocumentHistoryOptions {
   /** Receives a failed rendering's warning. */
   readonly logger?: Logger
   /**
+   * Describes changes and serialises them (`describeChanges`), e.g. in a
+   * worker thread (`createChangesDescriber`). @default on the calling thread
+   */
+  readonly describeChanges?: ChangesDescriber
+  /** Merges stored parts of a state, e.g. in a worker thread. @default mergeStateParts */
+  readonly mergeState?: StateMerger
+  /**
    * Serialises restores of one document: across nodes with PostgreSQL
    * (`createAdvisoryDocumentLock`). @default a lock within this process
    */
@@ -85,18 +98,27 @@ export const createDocumentHistory = (
   options: DocumentHistoryOptions = {},
 ): DocumentHistory => {
   const restoreLock = options.lock ?? createProcessDocumentLock()
+  const describe =
+    options.describeChanges ??
+    (async (window: HistoryWindow, seq: number, since: number | null) =>
+      JSON.stringify(await describeChanges(window, seq, since)))
+  const mergeState = options.mergeState ?? mergeStateParts
+  const loadState = async (docId: string, seq: number): Promise<Uint8Array | null> => {
+    const parts = await loadStateParts(sql, docId, seq)
+    return parts === null ? null : (await mergeState(parts, { gc: false })).state
+  }
 
   // Runs under the document's lock, until the edit is stored: a second
   // restore of the document (on any node) starts from the stored state that
   // already holds this one, instead of copying next to it.
   const restore = async (docId: string, seq: number, userId: string): Promise<boolean> => {
-    const state = await loadStateAt(sql, docId, seq)
+    const state = await loadState(docId, seq)
     if (state === null) return false
     // The stored state may hold edits this node's room has not received
     // yet (another node's restore, relayed a moment later): merged into the
     // edit first, so the restore deletes them too.
     const lastSeq = await readLastSeq(sql, docId)
-    const stored = lastSeq === null ? null : await loadStateAt(sql, docId, lastSeq)
+    const stored = lastSeq === null ? null : await loadState(docId, lastSeq)
     const old = new Y.Doc()
     try {
       Y.applyUpdate(old, state)
@@ -124,7 +146,7 @@ export const createDocumentHistory = (
         maxUpdates: MAX_ATTRIBUTION_UPDATES,
       })
       if (found.reason !== 'loaded') return found
-      return { reason: 'described', changes: await describeChanges(found.window, seq, since) }
+      return { reason: 'described', json: await describe(found.window, seq, since) }
     },
     restore: (docId, seq, userId) => restoreLock(docId, () => restore(docId, seq, userId)),
   }

@@ -7,6 +7,11 @@ export {
   MAX_ATTRIBUTION_UPDATES,
 } from './document-history.js'
 export {
+  type ChangesDescriber,
+  type ChangesDescriberOptions,
+  createChangesDescriber,
+} from './changes-describer.js'
+export {
   type ChangeAttrs,
   type ChangeAuthor,
   type ChangeKind,

@@ -8,6 +8,7 @@
 import type { Logger } from 'pino'
 import * as Y from 'yjs'
 import { type CheckpointRenderer, renderCheckpointHtml } from './checkpoint-html.js'
+import type { StateMerger } from './history.js'
 import { resolveOptions } from './resolve-options.js'
 import type { SqlClient } from './sql-client.js'
 import { isStoreError, StoreError } from './store-error.js'
@@ -37,6 +38,12 @@ export interface CompactorOptions {
    * rendering stores null. Without it checkpoints carry no HTML.
    */
   readonly renderHtml?: CheckpointRenderer
+  /**
+   * Merges the checkpoint and the updates after it, e.g. in a worker thread
+   * so a large document does not hold the node's. Without it they are
+   * applied here, page by page.
+   */
+  readonly mergeState?: StateMerger
 }
 
 /** Defaults of `CompactorOptions`. */
@@ -216,9 +223,13 @@ class QueuedCompactor implements Compactor {
     stateVector: Uint8Array
     html: string | null
   } | null> {
-    const doc = new Y.Doc()
+    const { mergeState } = this.#options
+    // With a merger the rows are only collected here and merged elsewhere;
+    // without one they are applied page by page, bounding what is held.
+    const parts: Uint8Array[] = checkpoint === null ? [] : [checkpoint]
+    const doc = mergeState === undefined ? new Y.Doc() : null
     try {
-      if (checkpoint !== null) Y.applyUpdate(doc, checkpoint)
+      if (doc !== null) for (const part of parts.splice(0)) Y.applyUpdate(doc, part)
       let seq = checkpointSeq
       for (;;) {
         const rows = await this.#options.client.query<{ seq: number; data: Uint8Array }>(
@@ -232,19 +243,22 @@ class QueuedCompactor implements Compactor {
               `update log of ${docId} jumps from ${seq} to ${row.seq}`,
             )
           }
-          Y.applyUpdate(doc, row.data)
+          if (doc === null) parts.push(row.data)
+          else Y.applyUpdate(doc, row.data)
           seq = row.seq
         }
         if (rows.length < this.#options.readPageUpdates) break
       }
       if (seq === checkpointSeq) return null
-      const state = Y.encodeStateAsUpdate(doc)
-      const stateVector = Y.encodeStateVector(doc)
+      const { state, stateVector } =
+        doc === null
+          ? await (mergeState as StateMerger)(parts, { gc: true })
+          : { state: Y.encodeStateAsUpdate(doc), stateVector: Y.encodeStateVector(doc) }
       const { renderHtml, logger } = this.#options
       const html = await renderCheckpointHtml(renderHtml, state, logger, docId)
       return { seq, updateCount: seq - checkpointSeq, state, stateVector, html }
     } finally {
-      doc.destroy()
+      doc?.destroy()
     }
   }
 }

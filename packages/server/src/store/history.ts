@@ -84,6 +84,22 @@ export const loadStateAt = async (
   docId: string,
   seq: number,
 ): Promise<Uint8Array | null> => {
+  const parts = await loadStateParts(client, docId, seq)
+  return parts === null ? null : (await mergeStateParts(parts, { gc: false })).state
+}
+
+/**
+ * What the state of `docId` right after update `seq` is built from, in
+ * order: the nearest checkpoint at or before it (if any), then every update
+ * after the checkpoint up to `seq`; null as for `loadStateAt`. No Yjs work
+ * is done: a caller that must not spend the node's thread on a large
+ * document merges them elsewhere (a worker) with `mergeStateParts`.
+ */
+export const loadStateParts = async (
+  client: SqlClient,
+  docId: string,
+  seq: number,
+): Promise<Uint8Array[] | null> => {
   const [head] = await client.query<{ lastSeq: number }>(
     'SELECT last_seq::float8 AS "lastSeq" FROM documents WHERE id = $1',
     [docId],
@@ -100,13 +116,34 @@ export const loadStateAt = async (
     [docId, baseSeq, seq],
   )
   if (rows.length !== seq - baseSeq) return null
-  const doc = new Y.Doc({ gc: false })
+  return [...(base === undefined ? [] : [base.state]), ...rows.map((row) => row.data)]
+}
+
+/** A state merged from its parts, with its state vector. */
+export interface MergedState {
+  readonly state: Uint8Array
+  readonly stateVector: Uint8Array
+}
+
+/**
+ * Merges parts of a state (Yjs updates, applied in order) into one update;
+ * `gc: false` keeps deleted content (for the history views). Costs time in
+ * proportion to the document: `main.ts` hands the store one that runs in a
+ * worker thread.
+ */
+export type StateMerger = (
+  parts: readonly Uint8Array[],
+  options: { readonly gc: boolean },
+) => Promise<MergedState>
+
+/** `StateMerger` on the calling thread. */
+export const mergeStateParts: StateMerger = async (parts, { gc }) => {
+  const doc = new Y.Doc({ gc })
   try {
     doc.transact(() => {
-      if (base !== undefined) Y.applyUpdate(doc, base.state)
-      for (const row of rows) Y.applyUpdate(doc, row.data)
+      for (const part of parts) Y.applyUpdate(doc, part)
     })
-    return Y.encodeStateAsUpdate(doc)
+    return { state: Y.encodeStateAsUpdate(doc), stateVector: Y.encodeStateVector(doc) }
   } finally {
     doc.destroy()
   }
@@ -118,6 +155,8 @@ export interface SaveVersionOptions {
   readonly renderHtml?: CheckpointRenderer
   /** Receives a failed rendering's warning. */
   readonly logger?: Logger
+  /** Merges the parts of the state, e.g. in a worker thread. @default mergeStateParts */
+  readonly mergeState?: StateMerger
 }
 
 /**
@@ -134,13 +173,16 @@ export const saveNamedVersion = async (
 ): Promise<number | null> => {
   const lastSeq = await readLastSeq(client, docId)
   if (lastSeq === null) return null
-  const state = await loadStateAt(client, docId, lastSeq)
-  if (state === null) return null
+  const parts = await loadStateParts(client, docId, lastSeq)
+  if (parts === null) return null
+  const { state, stateVector } = await (options.mergeState ?? mergeStateParts)(parts, {
+    gc: false,
+  })
   const html = await renderCheckpointHtml(options.renderHtml, state, options.logger, docId)
   await client.query(
     `INSERT INTO checkpoints (doc_id, seq, state, state_vector, name, created_by, html)
        VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-    [docId, lastSeq, state, Y.encodeStateVectorFromUpdate(state), name, userId, html],
+    [docId, lastSeq, state, stateVector, name, userId, html],
   )
   return lastSeq
 }

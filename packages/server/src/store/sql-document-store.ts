@@ -7,6 +7,7 @@
 import { join } from 'node:path'
 import type { Logger } from 'pino'
 import type { CheckpointRenderer } from './checkpoint-html.js'
+import type { StateMerger } from './history.js'
 import { type CompactionResult, createCompactor, DEFAULT_COMPACTOR_OPTIONS } from './compactor.js'
 import type { DocumentStore, StoredDocument, UpdateRecord } from './document-store.js'
 import { migrate } from './migrations.js'
@@ -41,6 +42,8 @@ export interface SqlDocumentStoreTuning {
    * state (a failing rendering stores null); without it, no HTML.
    */
   readonly renderCheckpointHtml?: CheckpointRenderer
+  /** Merges a checkpoint's parts, e.g. in a worker thread. @default on the node's thread */
+  readonly mergeState?: StateMerger
 }
 
 /** Options of `createSqlDocumentStore`. */

@@ -11,7 +11,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import { z } from 'zod'
 import type { ChangesResult, DocumentHistory } from '../../history/index.js'
-import { isContentError } from '../../content/index.js'
+import { isContentError, isWorkerPoolError } from '../../content/index.js'
 import type { ApiDependencies } from '../api-dependencies.js'
 import { type HeavyRequestLimiter, runHeavyRequest } from '../heavy-request-limiter.js'
 import {
@@ -92,6 +92,13 @@ export const registerHistoryRoutes = async (
           history.changes(found.document.id, seq.data, since.data ?? null),
         )
       } catch (err) {
+        if (isWorkerPoolError(err, 'WORKER_BUSY')) {
+          reply.header('retry-after', '5')
+          return sendError(reply, 503, 'the server is busy comparing other versions; try again')
+        }
+        if (isWorkerPoolError(err, 'WORKER_TIMEOUT')) {
+          return sendError(reply, 422, 'these versions take too long to compare')
+        }
         if (!isContentError(err, 'CONTENT_TOO_DEEP')) throw err
         return sendError(reply, 422, 'document too deeply nested to compare')
       }
@@ -108,7 +115,7 @@ export const registerHistoryRoutes = async (
           `too many updates to compare at once (at most ${result.maxUpdates})`,
         )
       }
-      return result.changes
+      return reply.type('application/json; charset=utf-8').send(result.json)
     },
   )
 
