@@ -99,6 +99,15 @@ describe('heavy requests', () => {
   it('answers 429 with Retry-After past a user’s concurrent heavy requests', async () => {
     const user = await ApiUser.signUp(server.url, 'Hugo')
     const docId = await user.createDocument('Busy')
+    // Large enough that each export renders for a while in the worker.
+    await server.rooms.applyServerEdit(docId, (doc) => {
+      const paragraphs = Array.from({ length: 20_000 }, (_, i) => {
+        const paragraph = new Y.XmlElement('paragraph')
+        paragraph.insert(0, [new Y.XmlText(`busy ${i}`)])
+        return paragraph
+      })
+      doc.getXmlFragment('default').insert(0, paragraphs)
+    })
     const responses = await Promise.all(
       ['markdown', 'html', 'text', 'json'].map((format) =>
         user.call('GET', `/api/documents/${docId}/export?format=${format}`),
