@@ -18,7 +18,6 @@ import {
   listAudit,
   loadHistoryWindow,
   listVersions,
-  loadStateAt,
   loadStateParts,
   mergeStateParts,
   readHistoryPrunedSeq,
@@ -135,7 +134,8 @@ export const createDocumentHistory = (
 
   return {
     list: (docId) => listVersions(sql, docId),
-    stateAt: (docId, seq) => loadStateAt(sql, docId, seq),
+    // Merged in the worker when one is given: the slider asks often.
+    stateAt: loadState,
     saveVersion: (docId, name, userId) => saveNamedVersion(sql, docId, name, userId, options),
     audit: (docId) => listAudit(sql, docId),
     prunedThrough: (docId) => readHistoryPrunedSeq(sql, docId),

@@ -70,7 +70,14 @@ export const registerHistoryRoutes = async (
     if (!found.ok) return sendError(reply, found.status, found.error)
     const seq = SEQ.safeParse(request.params.seq)
     if (!seq.success) return sendError(reply, 400, 'malformed version')
-    const state = await history.stateAt(found.document.id, seq.data)
+    let state
+    try {
+      state = await history.stateAt(found.document.id, seq.data)
+    } catch (err) {
+      if (!isWorkerPoolError(err, 'WORKER_BUSY')) throw err
+      reply.header('retry-after', '2')
+      return sendError(reply, 503, 'the server is busy; try again shortly')
+    }
     if (state === null) return sendMissingVersion(reply, history, found.document.id, seq.data)
     return reply.type('application/octet-stream').send(Buffer.from(state))
   })
