@@ -159,4 +159,39 @@ describe('heavy requests', () => {
     expect(performance.now() - startedAt).toBeLessThan(8_000)
     expect((await slow).status).toBe(422)
   })
+
+  it('restores only the blocks that changed, and refuses to replace more than MAX_RESTORED_BLOCKS', async () => {
+    const user = await ApiUser.signUp(server.url, 'Rosa')
+    const docId = await user.createDocument('Restored')
+    const lastSeq = async (): Promise<number> => {
+      const response = await user.call('GET', `/api/documents/${docId}/versions`)
+      return ((await response.json()) as { lastSeq: number }).lastSeq
+    }
+    const write = (prefix: string, from: number) =>
+      server.rooms.applyServerEdit(docId, (doc) => {
+        const fragment = doc.getXmlFragment('default')
+        if (fragment.length > from) fragment.delete(from, fragment.length - from)
+        const paragraphs = Array.from({ length: 5_000 - from }, (_, i) => {
+          const paragraph = new Y.XmlElement('paragraph')
+          paragraph.insert(0, [new Y.XmlText(`${prefix} ${i}`)])
+          return paragraph
+        })
+        fragment.insert(from, paragraphs)
+      })
+    await write('first', 0)
+    const first = await lastSeq()
+    await write('second', 4_990)
+    const probe = await probeRoundTrips(user, server.wsUrl, await user.createDocument('Probe'))
+    const restore = (seq: number): Promise<Response> =>
+      user.call('POST', `/api/documents/${docId}/versions/${seq}/restore`)
+    expect((await restore(first)).status).toBe(204)
+    expect(await probe.stop()).toBeLessThan(MAX_ROUND_TRIP_MS)
+    const text = await user.call('GET', `/api/documents/${docId}/export?format=text`)
+    expect((await text.text()).endsWith('first 4999')).toBe(true)
+
+    await write('third', 0)
+    const refused = await restore(first)
+    expect(refused.status).toBe(422)
+    expect(((await refused.json()) as { error: string }).error).toContain('import it instead')
+  })
 })

@@ -5,6 +5,7 @@ export {
   type DocumentHistory,
   type DocumentHistoryOptions,
   MAX_ATTRIBUTION_UPDATES,
+  MAX_RESTORED_BLOCKS,
 } from './document-history.js'
 export {
   type ChangesDescriber,

@@ -10,7 +10,11 @@
  */
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import { z } from 'zod'
-import type { ChangesResult, DocumentHistory } from '../../history/index.js'
+import {
+  type ChangesResult,
+  type DocumentHistory,
+  MAX_RESTORED_BLOCKS,
+} from '../../history/index.js'
 import { isContentError, isWorkerPoolError } from '../../content/index.js'
 import type { ApiDependencies } from '../api-dependencies.js'
 import { type HeavyRequestLimiter, runHeavyRequest } from '../heavy-request-limiter.js'
@@ -161,6 +165,13 @@ export const registerHistoryRoutes = async (
           history.restore(found.document.id, seq.data, userId),
         )
       } catch (err) {
+        if (isContentError(err, 'CONTENT_TOO_COMPLEX')) {
+          return sendError(
+            reply,
+            422,
+            `the restore would replace over ${MAX_RESTORED_BLOCKS} blocks; export that version and import it instead`,
+          )
+        }
         if (!isContentError(err, 'CONTENT_TOO_DEEP')) throw err
         return sendError(reply, 422, 'document too deeply nested to restore')
       }
