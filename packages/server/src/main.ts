@@ -146,6 +146,7 @@ export const startQuireServer = async (
           renderHtml,
           mergeState: (parts, merge) => renderer.merge(parts, merge),
           describeChanges: changesDescriber.describe,
+          computeRestore: changesDescriber.computeRestore,
           logger,
           // One embedded node needs no lock beyond its own process.
           lock:

@@ -35,11 +35,25 @@ export interface ChangesDescriberOptions {
   readonly maxQueued?: number
 }
 
-/** A describer running in its own worker thread, and how to stop it. */
+/**
+ * Computes the update of a restore (`computeRestoreUpdate`) from the parts
+ * of the current and the old state. Rejects as `ChangesDescriber`, and with
+ * `CONTENT_TOO_COMPLEX` past `MAX_RESTORED_BLOCKS`.
+ */
+export type RestoreComputer = (
+  currentParts: readonly Uint8Array[],
+  oldParts: readonly Uint8Array[],
+) => Promise<Uint8Array>
+
+/** A describer (and restore computer) in its own worker thread, and how to stop it. */
 export const createChangesDescriber = (
   options: ChangesDescriberOptions,
-): { readonly describe: ChangesDescriber; close(): Promise<void> } => {
-  const pool = createWorkerPool<ChangesTask, string>({
+): {
+  readonly describe: ChangesDescriber
+  readonly computeRestore: RestoreComputer
+  close(): Promise<void>
+} => {
+  const pool = createWorkerPool<ChangesTask, string | Uint8Array>({
     entry: siblingEntry(import.meta.url, 'changes-worker'),
     logger: options.logger,
     // Failures the worker reports on purpose are the document's (CONTENT_TOO_DEEP).
@@ -48,7 +62,10 @@ export const createChangesDescriber = (
     maxQueued: options.maxQueued ?? 4,
   })
   return {
-    describe: (window, seq, since) => pool.run({ window, seq, since }),
+    describe: async (window, seq, since) =>
+      (await pool.run({ kind: 'changes', window, seq, since })) as string,
+    computeRestore: async (currentParts, oldParts) =>
+      (await pool.run({ kind: 'restore', currentParts, oldParts })) as Uint8Array,
     close: () => pool.close(),
   }
 }

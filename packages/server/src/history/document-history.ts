@@ -5,8 +5,6 @@
  * document's room, so everyone sees it live, it is logged with the person
  * who restored, and restoring the version before it undoes it.
  */
-import { RICH_TEXT_FRAGMENT, TRACE_TEXT } from '@quire/schema'
-import * as Y from 'yjs'
 import type { Logger } from '../log/index.js'
 import type { RoomManager } from '../room/index.js'
 import {
@@ -28,9 +26,9 @@ import {
   type VersionEditor,
   type VersionSummary,
 } from '../store/index.js'
-import { checkFragmentDepth, ContentError } from '../content/index.js'
 import { describeChanges } from './attribution.js'
-import type { ChangesDescriber } from './changes-describer.js'
+import type { ChangesDescriber, RestoreComputer } from './changes-describer.js'
+import { computeRestoreUpdate } from './restore-content.js'
 
 /**
  * Most logged updates one changes request replays. Both versions must lie
@@ -82,6 +80,11 @@ export interface DocumentHistoryOptions {
    * worker thread (`createChangesDescriber`). @default on the calling thread
    */
   readonly describeChanges?: ChangesDescriber
+  /**
+   * Computes a restore's update (`computeRestoreUpdate`), e.g. in a worker
+   * thread (`createChangesDescriber`). @default on the calling thread
+   */
+  readonly computeRestore?: RestoreComputer
   /** Merges stored parts of a state, e.g. in a worker thread. @default mergeStateParts */
   readonly mergeState?: StateMerger
   /**
@@ -110,26 +113,24 @@ export const createDocumentHistory = (
   // Runs under the document's lock, until the edit is stored: a second
   // restore of the document (on any node) starts from the stored state that
   // already holds this one, instead of copying next to it.
+  const computeRestore =
+    options.computeRestore ??
+    (async (currentParts: readonly Uint8Array[], oldParts: readonly Uint8Array[]) =>
+      computeRestoreUpdate(currentParts, oldParts))
   const restore = async (docId: string, seq: number, userId: string): Promise<boolean> => {
-    const state = await loadState(docId, seq)
-    if (state === null) return false
+    // Edits this node's room applied are stored first (at most 2 s), so the
+    // stored state the restore starts from holds them and it deletes them.
+    await settleWithin(rooms.whenEditsStored(docId), RESTORE_SETTLE_TIMEOUT_MS)
+    const oldParts = await loadStateParts(sql, docId, seq)
+    if (oldParts === null) return false
     // The stored state may hold edits this node's room has not received
-    // yet (another node's restore, relayed a moment later): merged into the
-    // edit first, so the restore deletes them too.
+    // yet (another node's restore, relayed a moment later): the restore is
+    // computed against it, so it deletes them too.
     const lastSeq = await readLastSeq(sql, docId)
-    const stored = lastSeq === null ? null : await loadState(docId, lastSeq)
-    const old = new Y.Doc()
-    try {
-      Y.applyUpdate(old, state)
-      const change = (doc: Y.Doc): void => {
-        if (stored !== null) Y.applyUpdate(doc, stored)
-        replaceContent(doc, old)
-      }
-      await rooms.applyServerEdit(docId, change, { userId, connId: null })
-      return true
-    } finally {
-      old.destroy()
-    }
+    const currentParts = lastSeq === null ? [] : ((await loadStateParts(sql, docId, lastSeq)) ?? [])
+    const update = await computeRestore(currentParts, oldParts)
+    await rooms.applyServerUpdate(docId, update, { userId, connId: null })
+    return true
   }
 
   return {
@@ -152,70 +153,17 @@ export const createDocumentHistory = (
   }
 }
 
-/**
- * Most top-level blocks one restore deletes and inserts. Yjs garbage
- * collects each deleted block's nested types when the edit is applied, on
- * the node's thread and faster than linearly: replacing 10,000 paragraphs
- * takes over a second there, in the room of every node holding the
- * document. A restore that would replace more is refused with
- * `CONTENT_TOO_COMPLEX` (422); export that version and import it instead.
- */
-export const MAX_RESTORED_BLOCKS = 3_000
+/** Longest a restore waits for this node's edits of the document to be stored, ms. */
+const RESTORE_SETTLE_TIMEOUT_MS = 2_000
 
-/**
- * Replaces the blocks of `fragment` that differ from `oldFragment`'s by
- * copies of the old ones: blocks equal at the start and at the end are
- * kept (a restore of a recent version touches only what changed since),
- * the rest is deleted and the old blocks in between inserted. Throws
- * `CONTENT_TOO_COMPLEX` before changing anything past `MAX_RESTORED_BLOCKS`.
- */
-const replaceChangedBlocks = (fragment: Y.XmlFragment, oldFragment: Y.XmlFragment): void => {
-  const current = fragment.toArray().map((node) => node.toString())
-  const wanted = oldFragment.toArray()
-  const wantedText = wanted.map((node) => node.toString())
-  let start = 0
-  while (start < current.length && start < wanted.length && current[start] === wantedText[start]) {
-    start++
+const settleWithin = async (promise: Promise<unknown>, timeoutMs: number): Promise<void> => {
+  let timer: NodeJS.Timeout | undefined
+  const timedOut = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, timeoutMs)
+  })
+  try {
+    await Promise.race([promise, timedOut])
+  } finally {
+    clearTimeout(timer)
   }
-  let end = 0
-  while (
-    end < current.length - start &&
-    end < wanted.length - start &&
-    current[current.length - 1 - end] === wantedText[wanted.length - 1 - end]
-  ) {
-    end++
-  }
-  const deleted = current.length - start - end
-  const inserted = wanted.slice(start, wanted.length - end)
-  if (deleted + inserted.length > MAX_RESTORED_BLOCKS) {
-    throw new ContentError(
-      'CONTENT_TOO_COMPLEX',
-      `the restore would replace ${deleted + inserted.length} blocks, over ${MAX_RESTORED_BLOCKS}`,
-    )
-  }
-  if (deleted > 0) fragment.delete(start, deleted)
-  const copies = inserted.map((node) => node.clone())
-  if (copies.length > 0) fragment.insert(start, copies as (Y.XmlElement | Y.XmlText)[])
-}
-
-/**
- * Makes `doc`'s content equal to `old`'s: the rich text's changed blocks
- * are replaced by copies of the old nodes, the trace text by the old text. Copies are new
- * items, so concurrent edits made meanwhile merge as with any other edit.
- */
-const replaceContent = (doc: Y.Doc, old: Y.Doc): void => {
-  const fragment = doc.getXmlFragment(RICH_TEXT_FRAGMENT)
-  const oldFragment = old.getXmlFragment(RICH_TEXT_FRAGMENT)
-  // Yjs deletes, garbage-collects and clones nested types recursively: rich
-  // text nested thousands deep (a hostile client's) would overflow the stack
-  // halfway through the edit. Refused before anything changes
-  // (CONTENT_TOO_DEEP, answered 422).
-  checkFragmentDepth(fragment)
-  checkFragmentDepth(oldFragment)
-  replaceChangedBlocks(fragment, oldFragment)
-
-  const text = doc.getText(TRACE_TEXT)
-  const oldText = old.getText(TRACE_TEXT)
-  if (text.length > 0) text.delete(0, text.length)
-  if (oldText.length > 0) text.applyDelta(oldText.toDelta())
 }

@@ -5,12 +5,13 @@ export {
   type DocumentHistory,
   type DocumentHistoryOptions,
   MAX_ATTRIBUTION_UPDATES,
-  MAX_RESTORED_BLOCKS,
 } from './document-history.js'
+export { computeRestoreUpdate, MAX_RESTORED_BLOCKS } from './restore-content.js'
 export {
   type ChangesDescriber,
   type ChangesDescriberOptions,
   createChangesDescriber,
+  type RestoreComputer,
 } from './changes-describer.js'
 export {
   type ChangeAttrs,

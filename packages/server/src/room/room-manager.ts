@@ -164,6 +164,32 @@ export class RoomManager {
   }
 
   /**
+   * Applies `update`, made by server-side code elsewhere (a restore computed
+   * in a worker), to a document as one edit, loading it if no one has it
+   * open: as `applyServerEdit` without the scratch copy of the room's state,
+   * which costs the node's thread time in proportion to the document.
+   * Resolves once the edit is durable; rejects when the room refuses it.
+   */
+  async applyServerUpdate(
+    docId: string,
+    update: Uint8Array,
+    attribution: { readonly userId: string | null; readonly connId: string | null },
+  ): Promise<void> {
+    if (this.isShuttingDown) throw new Error('server is shutting down')
+    const entry = this.acquire(docId)
+    const holder: Session = new Session(docId, SERVER_PEER, this.logger)
+    entry.sessions.add(holder)
+    try {
+      await this.whenOpen(docId, entry)
+      const outcome = entry.room.applyUpdate(update, null, attribution)
+      if (!outcome.ok) throw new Error(`server edit of ${docId} failed: ${outcome.reason}`)
+      await outcome.durable
+    } finally {
+      this.leave(holder)
+    }
+  }
+
+  /**
    * Settles once every edit this node's room of `docId` has applied so far
    * is stored (or failed to be), at once when no room of it is held here.
    * Never rejects. Lets a reader of the stored state, such as an export,
