@@ -157,10 +157,12 @@ export const spawnServer = async (
     child.once('exit', (code, signal) => resolve({ code, signal })),
   )
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`quire serve did not start:\n${output}`)),
-      30_000,
-    )
+    const timer = setTimeout(() => {
+      // Not left behind: a node that starts after the test gave up would
+      // outlive the run (the worker's exit hook does not always run).
+      child.kill('SIGKILL')
+      reject(new Error(`quire serve did not start within 60 s:\n${output}`))
+    }, 60_000)
     const onData = (): void => {
       const match = /Quire is listening on (http:\/\/\S+)/.exec(output)
       if (match?.[1] === undefined) return
