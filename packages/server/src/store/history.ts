@@ -40,11 +40,7 @@ export const listVersions = async (
   client: SqlClient,
   docId: string,
 ): Promise<{ lastSeq: number; current: readonly VersionEditor[]; versions: VersionSummary[] }> => {
-  const [head] = await client.query<{ lastSeq: number }>(
-    'SELECT last_seq::float8 AS "lastSeq" FROM documents WHERE id = $1',
-    [docId],
-  )
-  const lastSeq = head?.lastSeq ?? 0
+  const lastSeq = (await readLastSeq(client, docId)) ?? 0
   const versions = await client.query<VersionSummary>(
     `WITH v AS (
        SELECT id, seq, created_at, name, created_by,
@@ -100,11 +96,8 @@ export const loadStateParts = async (
   docId: string,
   seq: number,
 ): Promise<Uint8Array[] | null> => {
-  const [head] = await client.query<{ lastSeq: number }>(
-    'SELECT last_seq::float8 AS "lastSeq" FROM documents WHERE id = $1',
-    [docId],
-  )
-  if (head === undefined || seq < 0 || seq > head.lastSeq) return null
+  const lastSeq = await readLastSeq(client, docId)
+  if (lastSeq === null || seq < 0 || seq > lastSeq) return null
   const [base] = await client.query<{ seq: number; state: Uint8Array }>(
     `SELECT seq::float8 AS seq, state FROM checkpoints
       WHERE doc_id = $1 AND seq <= $2 ORDER BY seq DESC, id DESC LIMIT 1`,
@@ -279,11 +272,8 @@ export const loadHistoryWindow = async (
 ): Promise<HistoryWindowResult> => {
   const { seq, maxUpdates } = range
   const latestBase = range.since ?? seq
-  const [head] = await client.query<{ lastSeq: number }>(
-    'SELECT last_seq::float8 AS "lastSeq" FROM documents WHERE id = $1',
-    [docId],
-  )
-  if (head === undefined || seq < 0 || seq > head.lastSeq || latestBase > seq) {
+  const lastSeq = await readLastSeq(client, docId)
+  if (lastSeq === null || seq < 0 || seq > lastSeq || latestBase > seq) {
     return { reason: 'unknown-version' }
   }
 
