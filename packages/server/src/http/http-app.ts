@@ -58,6 +58,12 @@ export const createHttpApp = (
     requestIdHeader: false,
     genReqId: () => crypto.randomUUID(),
     bodyLimit: 1024 * 1024,
+    // A node closes the app last, after its sockets, store and workers:
+    // a request still in flight then can no longer finish, and waiting for
+    // it kept the process from exiting (seen once after the heavy-requests
+    // tests, with a request whose wait never settled), so its connection
+    // is closed with the rest.
+    forceCloseConnections: true,
     // Requests the router cannot parse (a bad percent-escape, an overlong
     // parameter) would otherwise get Fastify's raw answer, past every hook.
     frameworkErrors: answerMalformedRequest,
